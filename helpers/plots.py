@@ -128,11 +128,11 @@ class Heatmap:
         matrix = np.asarray(matrix, dtype=float)
         self.image.set_data(matrix)
         if self.texts:
-            norm = self.image.norm
+            rgba = self.image.to_rgba(matrix)  # the colour of each cell
+            luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
             for text, ((i, j), value) in zip(self.texts, np.ndenumerate(matrix)):
-                text.set_text(self.fmt.format(value))
-                shade = norm(value) if norm.vmax != norm.vmin else 0.5
-                text.set_color("white" if shade < 0.55 else "black")
+                text.set_text(self.fmt.format(0.0 if abs(value) < 0.005 else value))
+                text.set_color("white" if luminance[i, j] < 0.5 else "black")
 
 
 def heatmap(ax, matrix, row_labels, col_labels, **kwargs):
@@ -348,16 +348,737 @@ def pipeline_diagram(highlight=(), *, title=None):
 
 
 # ==== notebook 01 pictures (only the notebook 01 author edits between these lines) ====
+
+CLUSTER_NAMES = ("river words", "town words")
+
+
+def color_tick_labels(ax, words, axis="y"):
+    """Colour an axis' tick labels like the words (river blue, town vermillion, bank black)."""
+    labels = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
+    for label, word in zip(labels, words):
+        label.set_color(word_color(word))
+        if word in RIVER_CLUSTER or word in TOWN_CLUSTER or word == "bank":
+            label.set_fontweight("bold")
+
+
+def readable_signed_text(hm):
+    """Re-colour a signed Heatmap's cell numbers: white on the dark ends, black near zero.
+
+    (Heatmap.update picks white for the lower half of the colour scale, which
+    suits viridis but puts white numbers on the white middle of PuOr.)
+    """
+    values = np.asarray(hm.image.get_array(), dtype=float)
+    norm = hm.image.norm
+    for text, value in zip(hm.texts, values.ravel()):
+        text.set_color("white" if abs(float(norm(value)) - 0.5) > 0.33 else "black")
+    return hm
+
+
+def vector_table(ax, words, vectors, *, title=None, colorbar=True, ylabel="word"):
+    """Words x the six named dimensions as an annotated heatmap (signed colours, -1..1)."""
+    from .embeddings import DIMENSIONS
+
+    vectors = np.asarray(vectors, dtype=float)
+    hm = heatmap(ax, vectors, words, DIMENSIONS, title=title, cmap=SIGNED_CMAP, vmin=-1, vmax=1,
+                 annotate=True, xlabel="dimension", ylabel=ylabel, colorbar=colorbar)
+    ax.set_xticks(range(len(DIMENSIONS)), list(DIMENSIONS), rotation=30, ha="right")
+    color_tick_labels(ax, words)
+    return readable_signed_text(hm)
+
+
+def similarity_heatmap(ax, words, sims, *, title=None):
+    """A word x word cosine-similarity matrix, annotated, on a fixed -1..1 signed scale."""
+    hm = heatmap(ax, sims, words, words, title=title, cmap=SIGNED_CMAP, vmin=-1, vmax=1,
+                 annotate=True, xlabel="word", ylabel="word")
+    color_tick_labels(ax, words, "x")
+    color_tick_labels(ax, words, "y")
+    return readable_signed_text(hm)
+
+
+def declutter_labels(emap, min_gap=0.09, distance=9):
+    """Push the labels of crowded map words away from their neighbours (in place).
+
+    Each label moves `distance` points in the direction pointing away from the
+    points within `min_gap` (axes fraction); words with no close neighbour keep
+    the default label place (up and to the right).
+    """
+    ax = emap.ax
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    items = list(emap.points.items())
+    xy = np.array([[dot.get_xdata()[0], dot.get_ydata()[0]] for _, (dot, _) in items], dtype=float)
+    frac = (xy - [x0, y0]) / [x1 - x0, y1 - y0]
+    for i, (word, (dot, label)) in enumerate(items):
+        diff = frac[i] - frac
+        dist = np.hypot(diff[:, 0], diff[:, 1])
+        near = (dist > 0) & (dist < min_gap)
+        if not near.any():
+            continue
+        away = (diff[near] / dist[near, None]).sum(axis=0)
+        if np.hypot(*away) < 1e-9:
+            away = np.array([1.0, 0.0])
+        away = away / np.hypot(*away)
+        label.xyann = (float(away[0] * distance), float(away[1] * distance))
+        label.set_ha("left" if away[0] > 0.3 else "right" if away[0] < -0.3 else "center")
+        label.set_va("bottom" if away[1] > 0.3 else "top" if away[1] < -0.3 else "center")
+    # then nudge labels whose boxes still overlap apart vertically (in points)
+    renderer = ax.figure.canvas.get_renderer()
+    labels = [label for _, label in emap.points.values()]
+    to_points = 72.0 / ax.figure.dpi
+    for _ in range(30):
+        boxes = [label.get_window_extent(renderer).expanded(1.0, 1.15) for label in labels]
+        moved = False
+        for i in range(len(labels)):
+            for j in range(i + 1, len(labels)):
+                a, b = boxes[i], boxes[j]
+                if min(a.x1, b.x1) <= max(a.x0, b.x0) or min(a.y1, b.y1) <= max(a.y0, b.y0):
+                    continue
+                shift = (min(a.y1, b.y1) - max(a.y0, b.y0)) / 2 * to_points + 1.0
+                low, high = (labels[i], labels[j]) if a.y0 <= b.y0 else (labels[j], labels[i])
+                low.xyann = (low.xyann[0], low.xyann[1] - shift)
+                high.xyann = (high.xyann[0], high.xyann[1] + shift)
+                moved = True
+        if not moved:
+            break
+
+
+def _convex_hull(points):
+    """Corners of the convex hull of points (n, 2), counter-clockwise (monotone chain)."""
+    pts = sorted(map(tuple, np.asarray(points, dtype=float)))
+    if len(pts) < 3:
+        return np.array(pts)
+
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower, upper = [], []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return np.array(lower[:-1] + upper[:-1])
+
+
+def shade_clusters(ax, map2d, *, pad=0.06):
+    """Light rounded areas around the river and the town cluster on a 2-D map, named below.
+
+    Each area is the cluster's convex hull widened by `pad` (a fraction of the
+    axes), so it looks the same whatever the axis ranges. Returns the patches.
+    """
+    from matplotlib.patches import Polygon
+
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    origin, scale = np.array([x0, y0]), np.array([x1 - x0, y1 - y0])
+    circle = np.stack([np.cos(np.linspace(0, 2 * np.pi, 48, endpoint=False)),
+                       np.sin(np.linspace(0, 2 * np.pi, 48, endpoint=False))], axis=1)
+    patches = []
+    for cluster, color, name in ((RIVER_CLUSTER, RIVER_COLOR, CLUSTER_NAMES[0]),
+                                 (TOWN_CLUSTER, TOWN_COLOR, CLUSTER_NAMES[1])):
+        frac = (np.array([map2d[w] for w in cluster]) - origin) / scale  # axes fraction
+        hull = _convex_hull((frac[:, None, :] + pad * circle[None]).reshape(-1, 2))
+        corners = hull * scale + origin
+        area = Polygon(corners, closed=True, facecolor=color, alpha=0.13, edgecolor=color,
+                       linestyle="--", linewidth=1.2, zorder=1)
+        ax.add_patch(area)
+        # the name goes under the area's lowest point, running toward the middle of the map
+        bottom = corners[np.argmin(corners[:, 1])]
+        inward = "left" if frac[:, 0].mean() < 0.5 else "right"
+        ax.text(bottom[0], bottom[1], name, ha=inward, va="top", color=color, fontsize=SMALL_FONT,
+                style="italic", zorder=2)
+        patches.append(area)
+    return patches
+
+
+def cluster_map_limits(map2d, pad=(0.45, 0.35)):
+    """Axis limits (x0, x1, y0, y1) around all words of `map2d`, with room for labels."""
+    xy = map2d.coords
+    return (xy[:, 0].min() - pad[0], xy[:, 0].max() + pad[0], xy[:, 1].min() - pad[1],
+            xy[:, 1].max() + pad[1])
+
+
+def cluster_map(ax, map2d, words=None, *, title=None, limits=None):
+    """An embedding_map with shaded clusters and decluttered labels; returns the EmbeddingMap."""
+    limits = cluster_map_limits(map2d) if limits is None else limits
+    emap = embedding_map(ax, map2d, words, title=title, limits=limits)
+    shade_clusters(ax, map2d)
+    declutter_labels(emap)
+    return emap
+
+
+def same_word_figure(tokens_a, X_a, tokens_b, X_b, *, word="bank", titles=None, figsize=(12.5, 5)):
+    """Two sentences' matrices side by side, the rows of `word` framed: the rows are identical."""
+    from matplotlib.patches import Rectangle
+
+    fig, axes = new_figure(1, 2, figsize=figsize)
+    for k, (ax, tokens, X) in enumerate(zip(axes, (tokens_a, tokens_b), (X_a, X_b))):
+        vector_table(ax, tokens, X, title=titles[k] if titles else None, colorbar=k == 1,
+                     ylabel="token" if k == 0 else "")
+        for i, tok in enumerate(tokens):
+            if tok == word:
+                ax.add_patch(Rectangle((-0.5, i - 0.5), X.shape[1], 1, fill=False, edgecolor="black",
+                                       linewidth=3, zorder=4))
+    fig.tight_layout()
+    return fig
+
+
 # ==== end notebook 01 ====
 
 # ==== notebook 02 pictures (only the notebook 02 author edits between these lines) ====
+
+#: Short names of the six toy dimensions, for axes with little room.
+SHORT_DIMENSIONS = ("town", "water", "person", "place", "action", "topic")
+POSITIVE_COLOR = "#E08214"  # the orange end of SIGNED_CMAP (PuOr_r): a term that raises the score
+NEGATIVE_COLOR = "#542788"  # the purple end: a term that lowers it
+UNSCALED_COLOR = TOWN_COLOR
+SCALED_COLOR = RIVER_COLOR
+
+
+def clean_number(value, digits=2):
+    """`value` rounded to `digits`, with -0.0 turned into 0.0 (so it never prints as -0.00)."""
+    return round(float(value), digits) + 0.0
+
+
+def signed_text_colors(hm):
+    """Make the numbers of a Heatmap drawn with SIGNED_CMAP readable: black on the pale
+    middle of the colormap, white on its dark ends, and no "-0.0". Call after
+    `heatmap(...)`/`update` (Heatmap.update alone writes white on the pale middle)."""
+    norm = hm.image.norm
+    data = hm.image.get_array()
+    for text, value in zip(hm.texts, np.asarray(data).ravel()):
+        shade = float(norm(value))
+        text.set_color("white" if abs(shade - 0.5) > 0.3 else "black")
+        label = text.get_text()
+        if label.startswith("-") and label.lstrip("-0.") == "":  # "-0.0" -> "0.0"
+            text.set_text(label[1:])
+    return hm
+
+
+def signed_heatmap(ax, matrix, row_labels, col_labels, **kwargs):
+    """heatmap(...) with cmap=SIGNED_CMAP, symmetric limits and readable numbers."""
+    hm = heatmap(ax, matrix, row_labels, col_labels, cmap=SIGNED_CMAP, **kwargs)
+    return signed_text_colors(hm)
+
+
+def listening_question(ax, tokens, query_index, *, question=None):
+    """The question attention answers, as a picture: dashed arcs with a '?' from the
+    query word to every other word of the sentence. Static; returns `ax`."""
+    n = len(tokens)
+    ax.set_xlim(-0.7, n - 0.3)
+    ax.set_ylim(-0.9, n / 2 + 0.6)
+    ax.axis("off")
+    for i, tok in enumerate(tokens):
+        ax.text(i, -0.35, display_word(tok), ha="center", va="top", fontsize=FONT + 2,
+                color=word_color(tok), fontweight="bold" if i == query_index else "normal")
+    for j in range(n):
+        if j == query_index:
+            continue
+        center, width = (query_index + j) / 2, abs(j - query_index)
+        ax.add_patch(Arc((center, 0), width, width * 1.2, theta1=0, theta2=180,
+                         color=OTHER_COLOR, linewidth=1.5, linestyle="--"))
+        ax.text(center, width * 0.6 + 0.05, "?", ha="center", va="bottom", fontsize=FONT + 1,
+                color=BANK_COLOR, fontweight="bold")
+    if question:
+        ax.set_title(question, fontsize=FONT + 2)
+    return ax
+
+
+def outline_row(ax, row, ncols, color=BANK_COLOR):
+    """Draw a thick frame around row `row` of a heatmap drawn on `ax`."""
+    from matplotlib.patches import Rectangle
+    ax.add_patch(Rectangle((-0.5, row - 0.5), ncols, 1, fill=False, edgecolor=color,
+                           linewidth=3, clip_on=False))
+
+
+class TermByTerm:
+    """The dot product q·k written out term by term (a "neuron view").
+
+    Top axes: three rows of six coloured cells, q (the query), k (one key) and
+    their elementwise product q×k, one column per dimension, with the value
+    written in each cell (orange positive, purple negative; each row has its own
+    symmetric colour scale, from -m to m with m = max(1, largest absolute value in the row)).
+    Bottom axes: a waterfall: each product is a bar that starts where the
+    previous one ended, and the last bar, '= score', is their sum q·k.
+    `update(q, k, query_word, key_word)` changes the existing artists only.
+    """
+
+    def __init__(self, ax_cells, ax_sum, q, k, query_word="bank", key_word="river", *,
+                 dimensions=SHORT_DIMENSIONS, cmap=SIGNED_CMAP):
+        from matplotlib.patches import Rectangle
+        self.ax_cells, self.ax_sum = ax_cells, ax_sum
+        self.cmap = plt.get_cmap(cmap)
+        d = len(dimensions)
+        ax_cells.set_xlim(-0.5, d - 0.5)
+        ax_cells.set_ylim(2.5, -0.5)
+        ax_cells.set_xticks(range(d), dimensions)
+        ax_cells.xaxis.tick_top()
+        ax_cells.set_yticks([])
+        ax_cells.spines[:].set_visible(False)
+        self.cells, self.cell_texts, self.row_labels = [], [], []
+        for r in range(3):
+            row_cells, row_texts = [], []
+            for c in range(d):
+                rect = Rectangle((c - 0.48, r - 0.45), 0.96, 0.9, edgecolor="white")
+                ax_cells.add_patch(rect)
+                row_cells.append(rect)
+                row_texts.append(ax_cells.text(c, r, "", ha="center", va="center", fontsize=SMALL_FONT))
+            self.cells.append(row_cells)
+            self.cell_texts.append(row_texts)
+            self.row_labels.append(ax_cells.text(-0.62, r, "", ha="right", va="center", fontsize=FONT))
+        # waterfall: one bar per dimension, then the total
+        self.steps = ax_sum.bar(range(d), np.zeros(d), width=0.7)
+        self.total = ax_sum.bar([d], [0.0], width=0.7, color=BANK_COLOR)[0]
+        self.step_texts = [ax_sum.text(c, 0, "", ha="center", fontsize=SMALL_FONT - 1) for c in range(d + 1)]
+        ax_sum.axhline(0, color="black", linewidth=0.8)
+        ax_sum.set_xticks(range(d + 1), list(dimensions) + ["= score"], rotation=30, ha="right")
+        ax_sum.set_xlim(-0.6, d + 0.6)
+        ax_sum.set_ylabel("running sum")
+        self.update(q, k, query_word, key_word)
+
+    def update(self, q, k, query_word="bank", key_word="river"):
+        q = np.asarray(q, dtype=float)
+        k = np.asarray(k, dtype=float)
+        prod = q * k
+        score = float(prod.sum())
+        for r, (name, values) in enumerate(((f"q {display_word(query_word)}", q),
+                                            (f"k {display_word(key_word)}", k),
+                                            ("q × k", prod))):
+            self.row_labels[r].set_text(name)
+            lim = max(float(np.abs(values).max()), 1.0)  # small rows stay pale
+            for rect, text, v in zip(self.cells[r], self.cell_texts[r], values):
+                shade = 0.5 + 0.5 * v / lim  # 0..1, 0.5 = zero
+                rect.set_facecolor(self.cmap(shade))
+                text.set_text(f"{clean_number(v):.2f}")
+                text.set_color("white" if abs(shade - 0.5) > 0.3 else "black")
+        start = np.concatenate([[0.0], np.cumsum(prod)[:-1]])
+        for bar, s, p in zip(self.steps, start, prod):
+            bar.set_y(s)
+            bar.set_height(p)
+            bar.set_color(POSITIVE_COLOR if p >= 0 else NEGATIVE_COLOR)
+        self.total.set_height(score)
+        lows = np.concatenate([np.minimum(start, start + prod), [min(score, 0.0)]])
+        highs = np.concatenate([np.maximum(start, start + prod), [max(score, 0.0)]])
+        lo = min(0.0, float(lows.min()))
+        hi = max(1.0, float(highs.max()))
+        pad = 0.18 * (hi - lo)
+        self.ax_sum.set_ylim(lo - (pad if lo < 0 else 0), hi + pad)
+        values = list(prod) + [score]
+        for c, (text, v, top) in enumerate(zip(self.step_texts, values, highs)):
+            text.set_position((c, top))
+            text.set_va("bottom")
+            v = clean_number(v)
+            text.set_text(f"{v:+.2f}" if c < len(prod) else f"{v:.2f}")
+        self.ax_sum.set_title(f"q·k = {score:.2f}", fontsize=FONT)
+        return score
+
+
+def score_row_limits(values, floor=(-1.0, 8.0)):
+    """Fixed y-limits for a row of scores: `floor` unless the values need more room."""
+    values = np.asarray(values, dtype=float)
+    lo = min(floor[0], float(np.floor(values.min() * 1.2)))
+    hi = max(floor[1], float(np.ceil(values.max() * 1.2)))
+    return lo, hi
+
+
+def spread_vs_dk(ax, dims, stds, stds_scaled):
+    """Measured std of q·k (dots), the curve sqrt(d_k), and the std after dividing by sqrt(d_k)."""
+    dims = np.asarray(dims, dtype=float)
+    grid = np.linspace(0, dims.max(), 400)
+    ax.plot(grid, np.sqrt(grid), color=OTHER_COLOR, linewidth=2, label="√d_k")
+    ax.plot(dims, stds, "o", color=UNSCALED_COLOR, markersize=8, label="measured std of q·k")
+    ax.plot(dims, stds_scaled, "s", color=SCALED_COLOR, markersize=7,
+            label="measured std of q·k / √d_k")
+    ax.axhline(1.0, color=SCALED_COLOR, linewidth=1, linestyle=":")
+    ax.set_xlabel("d_k (length of q and k)")
+    ax.set_ylabel("standard deviation")
+    ax.set_xlim(0, dims.max() * 1.03)
+    ax.set_ylim(0, np.sqrt(dims.max()) * 1.12)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    return ax
+
+
+def saturation_vs_dk(ax, dims, max_unscaled, max_scaled, n_keys):
+    """Average largest softmax weight over n_keys random scores, without and with scaling."""
+    ax.plot(dims, max_unscaled, "o-", color=UNSCALED_COLOR, linewidth=2, markersize=8,
+            label="softmax(q·k)")
+    ax.plot(dims, max_scaled, "s-", color=SCALED_COLOR, linewidth=2, markersize=7,
+            label="softmax(q·k / √d_k)")
+    ax.axhline(1.0, color="black", linewidth=1, linestyle="--")
+    ax.text(dims[0], 0.985, "one-hot: all weight on one key", va="top", fontsize=SMALL_FONT)
+    ax.axhline(1 / n_keys, color=OTHER_COLOR, linewidth=1, linestyle="--")
+    ax.text(dims[0], 1 / n_keys + 0.015, f"uniform: 1/{n_keys}", va="bottom", fontsize=SMALL_FONT,
+            color=OTHER_COLOR)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(dims, [str(d) for d in dims])
+    ax.minorticks_off()
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("d_k (length of q and k)")
+    ax.set_ylabel(f"largest of {n_keys} weights\n(average over trials)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center right")
+    return ax
+
+
+class Histogram:
+    """Bars over fixed `edges` whose heights are replaced in place by `update(samples)`."""
+
+    def __init__(self, ax, edges, *, color=OTHER_COLOR, alpha=0.6, label=None):
+        self.edges = np.asarray(edges, dtype=float)
+        centers = (self.edges[:-1] + self.edges[1:]) / 2
+        widths = np.diff(self.edges)
+        self.bars = ax.bar(centers, np.zeros(len(centers)), width=widths, color=color,
+                           alpha=alpha, label=label)
+
+    def update(self, samples):
+        """Show the density histogram of `samples`; returns the heights."""
+        heights, _ = np.histogram(samples, bins=self.edges, density=True)
+        for bar, h in zip(self.bars, heights):
+            bar.set_height(h)
+        return heights
+
+
+def projection_matrices_figure(W_q, W_k, dimensions, *, ask=(3, 5), figsize=(12.5, 5.2)):
+    """W_q and W_k side by side as annotated heatmaps, embedding dimensions down the rows,
+    query/key dimensions along the columns; the entry `ask` (row, col) of W_q is framed."""
+    from matplotlib.patches import Rectangle
+    fig, (ax_q, ax_k) = new_figure(1, 2, figsize=figsize)
+    signed_heatmap(ax_q, W_q, dimensions, dimensions, fmt="{:g}", xlabel="query dimension (column)",
+                   ylabel="embedding dimension (row)",
+                   title="W_q: diagonal keeps the meaning,\nframed entry: place asks for topic")
+    signed_heatmap(ax_k, W_k, dimensions, dimensions, fmt="{:g}", xlabel="key dimension (column)",
+                   ylabel="embedding dimension (row)", title="W_k = identity:\nthe key is the word itself")
+    r, c = ask
+    ax_q.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor=BANK_COLOR, linewidth=3))
+    fig.tight_layout()
+    return fig
+
+
+def score_rows_figure(rows, *, word="bank", figsize=(12.5, 4.2)):
+    """One bar chart per (tokens, scores, title) in `rows`, side by side, same y-limits."""
+    fig, axes = new_figure(1, len(rows), figsize=figsize, squeeze=False)
+    lo = min(score_row_limits(s)[0] for _, s, _ in rows)
+    hi = max(score_row_limits(s)[1] for _, s, _ in rows)
+    for ax, (tokens, scores, title) in zip(axes[0], rows):
+        ax.set_ylim(lo, hi)
+        Bars(ax, tokens, scores, title=title, ylabel=f"score q_{word} · k_j")
+        ax.set_xlabel("key word j")
+    fig.tight_layout()
+    return fig
+
 # ==== end notebook 02 ====
 
 # ==== notebook 03 pictures (only the notebook 03 author edits between these lines) ====
+MASK_CMAP = mpl.colors.ListedColormap(["#440154", "#FDE725"])  # viridis' two ends: hidden, allowed
+
+
+def softmax_steps_figure(tokens, scores, exps, weights, *, query=None):
+    """Softmax step by step for one query: three bar charts side by side.
+
+    `scores` (n,), `exps` = exp(scores) (n,) and `weights` = exps / exps.sum() (n,)
+    are computed by the caller (the notebook shows that code); this only draws them.
+    Returns the figure (show it with `show`).
+    """
+    steps = [np.asarray(v, dtype=float) for v in (scores, exps, weights)]
+    fig, axes = new_figure(1, 3, figsize=(13, 4.4))
+    titles = ("1. scores s",
+              f"2. exp(s), sum = {steps[1].sum():.1f}",
+              f"3. exp(s) / sum, sum = {steps[2].sum():.2f}")
+    ylabels = ("score", "exp(score)", "attention weight")
+    for ax, values, title, ylabel in zip(axes, steps, titles, ylabels):
+        top = max(float(values.max()), 0.0) * 1.18 or 1.0
+        bottom = min(float(values.min()), 0.0) * 1.18
+        Bars(ax, tokens, values, ylim=(bottom, top), title=title, ylabel=ylabel,
+             fmt="{:.1f}" if values.max() >= 10 else "{:.2f}")
+        ax.set_xlabel("key word")
+    if query is not None:
+        fig.suptitle(f"softmax of {display_word(query)}'s row, step by step", fontsize=FONT + 1)
+    fig.tight_layout()
+    return fig
+
+
+def mask_heatmap(ax, mask, row_labels, col_labels, *, title=None, xlabel="key", ylabel="query"):
+    """A boolean mask as a two-colour grid with 1 (may attend, yellow) / 0 (hidden, dark) in the cells."""
+    mask = np.asarray(mask)
+    return Heatmap(ax, mask.astype(float), row_labels, col_labels, title=title, cmap=MASK_CMAP,
+                   vmin=0, vmax=1, annotate=True, fmt="{:.0f}", xlabel=xlabel, ylabel=ylabel,
+                   colorbar=False)
+
+
+def padding_picture(ax, token_rows, mask, *, title=None, pad_token="<pad>"):
+    """A padded batch: one row per sentence, one cell per position, the word written in the cell.
+
+    `token_rows`: list of token lists (each at most n long); `mask`: boolean (batch, n)
+    or (batch, 1, n), True for real words (e.g. helpers.attention.padding_mask).
+    Real words sit on yellow, padding on dark purple.
+    """
+    mask = np.asarray(mask).reshape(len(token_rows), -1)
+    n = mask.shape[1]
+    ax.imshow(mask.astype(float), cmap=MASK_CMAP, vmin=0, vmax=1, aspect="auto")
+    for i, row in enumerate(token_rows):
+        padded = list(row) + [pad_token] * (n - len(row))
+        for j, tok in enumerate(padded):
+            ax.text(j, i, display_word(tok), ha="center", va="center", fontsize=SMALL_FONT,
+                    color="black" if mask[i, j] else "white")
+    ax.set_xticks(range(n), [str(j + 1) for j in range(n)])
+    ax.set_yticks(range(len(token_rows)), [f"sentence {i + 1}" for i in range(len(token_rows))])
+    ax.set_xlabel("position in the batch (yellow = real word, dark = padding)")
+    ax.spines[:].set_visible(False)
+    if title:
+        ax.set_title(title)
+
+
+class QueryArcDiagram(ArcDiagram):
+    """An ArcDiagram whose query word can change in place: `set_query(index, weights_row)`.
+
+    Moves the existing arcs and labels (no new artists), so a panel can switch
+    the query word as cheaply as it changes the weights. Compared with
+    ArcDiagram, the loop from the query to itself is drawn taller, so its
+    label does not collide with the label of the arc to the next word; labels
+    sit above the (possibly thick) arcs; and keys with weight exactly 0
+    (masked) get no arc at all.
+    """
+
+    SELF_HEIGHT = 1.8  # the self-loop rises above the arcs to the neighbours (height 1.2)
+
+    def __init__(self, ax, tokens, weights_row, query_index, **kwargs):
+        first = len(ax.texts)
+        self._tops = None
+        super().__init__(ax, tokens, weights_row, query_index, **kwargs)
+        self.token_texts = list(ax.texts[first:first + len(tokens)])
+        self.set_query(query_index, weights_row)
+
+    def set_query(self, query_index, weights_row=None):
+        """Make word `query_index` the query (arcs start there); optionally show a new row."""
+        q = self.query_index = int(query_index)
+        self._tops = []
+        for j, arc in enumerate(self.arcs):
+            width = abs(j - q) if j != q else 0.35
+            height = width * 1.2 if j != q else self.SELF_HEIGHT
+            arc.set_center(((q + j) / 2, 0))
+            arc.set_width(width)
+            arc.set_height(height)
+            self._tops.append(height / 2)
+        for j, text in enumerate(self.token_texts):
+            text.set_fontweight("bold" if j == q else "normal")
+        self.update(self.weights_row if weights_row is None else weights_row)
+
+    def update(self, weights_row):
+        """Show a new row of weights: arc widths, opacities and labels."""
+        super().update(weights_row)
+        self.weights_row = np.asarray(weights_row, dtype=float)
+        if self._tops is None:  # still inside ArcDiagram.__init__
+            return
+        lo, hi = self.ax.get_ylim()
+        height_pt = self.ax.get_position().height * self.ax.figure.get_figheight() * 72
+        per_point = (hi - lo) / height_pt  # data units per point, to clear half the line width
+        for arc, label, top, w in zip(self.arcs, self.labels, self._tops, self.weights_row):
+            arc.set_visible(bool(w > 0))
+            x = arc.get_center()[0]
+            label.set_position((x, top + 0.05 + arc.get_linewidth() / 2 * per_point))
+
+
 # ==== end notebook 03 ====
 
 # ==== notebook 04 pictures (only the notebook 04 author edits between these lines) ====
+def weight_recipe(ax, tokens, weights_row, *, query="bank", min_label=0.1, title=None):
+    """One horizontal bar split into the query's attention weights, biggest first.
+
+    Reads like a recipe: "the new bank = 0.35 river + 0.26 fish + ...". Segments
+    of at least `min_label` carry the word and its weight; the small ones are
+    summed in the title line. Returns the list of (word, weight) in bar order.
+    """
+    weights_row = np.asarray(weights_row, dtype=float)
+    order = np.argsort(-weights_row, kind="stable")
+    left = 0.0
+    parts = []
+    for i in order:
+        w, word = float(weights_row[i]), tokens[i]
+        color = word_color(word)
+        ax.barh(0, w, left=left, height=0.6, color=color, edgecolor="white", linewidth=1.5,
+                alpha=1.0 if color != OTHER_COLOR else 0.55)
+        if w >= min_label:
+            ax.text(left + w / 2, 0, f"{display_word(word)}\n{w:.2f}", ha="center", va="center",
+                    fontsize=FONT, color="white" if color != OTHER_COLOR else "black",
+                    fontweight="bold")
+        parts.append((word, w))
+        left += w
+    small = [(word, w) for word, w in parts if w < min_label]
+    ax.set_xlim(0, max(left, 1.0))
+    ax.set_ylim(-0.5, 0.5)
+    ax.set_yticks([0], [f"{display_word(query)}\nafter\nattention"])
+    ax.set_xlabel("share of the new vector (the weights add up to 1)")
+    ax.spines[["left"]].set_visible(False)
+    if small:
+        note = (f"the {len(small)} thin grey slices on the right are the other words, "
+                f"{sum(w for _, w in small):.2f} together")
+        ax.text(1.0, -0.42, note, ha="right", va="center", fontsize=SMALL_FONT,
+                transform=ax.get_yaxis_transform())
+    if title:
+        ax.set_title(title)
+    return parts
+
+
+def mark_centres(ax, map2d, centres):
+    """Draw each cluster centre {label: (vector (d,), colour)} as a big X; labels go to a legend."""
+    for label, (vector, color) in centres.items():
+        x, y = map2d(vector)
+        ax.plot([x], [y], "X", color=color, markersize=15, markeredgecolor="black", zorder=4,
+                linestyle="none", label=label)
+    ax.legend(loc="lower left", framealpha=0.9, title="X = average of a cluster",
+              title_fontsize=SMALL_FONT)
+
+
+def spread_labels(emap, obstacles=(), fixed_texts=(), pad=1.0, max_rounds=60):
+    """Move the word labels of an EmbeddingMap until they overlap no other label and no dot.
+
+    First a label that covers another word's dot tries the left side of its own
+    dot; then overlapping labels are nudged up or down (in points), so close
+    words such as hospital / post office / restaurant stay readable. `obstacles`:
+    extra 2-D data points (n, 2) drawn as big markers (e.g. cluster centres);
+    `fixed_texts`: other text artists (e.g. a marker's label) to keep clear of.
+    Works with any Agg-based canvas (Agg, ipympl).
+    """
+    ax = emap.ax
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    labels = [label for _, label in emap.points.values()]
+    for label in labels:  # clear the word's own dot (11 pt wide) horizontally
+        label.xyann = (max(label.xyann[0], 9), label.xyann[1])
+    to_points = 72.0 / fig.dpi
+    dots = [(np.asarray(dot.get_xydata())[0], dot.get_markersize()) for dot, _ in emap.points.values()]
+    dots += [(np.asarray(xy, dtype=float), 15.0) for xy in np.reshape(obstacles, (-1, 2))]
+    dot_boxes = []
+    for xy, size in dots:  # a dot's box in pixels: its marker size around its centre
+        cx, cy = ax.transData.transform(xy)
+        r = size / 2 / to_points
+        dot_boxes.append((cx - r, cy - r, cx + r, cy + r))
+    for text in fixed_texts:
+        e = text.get_window_extent(renderer)
+        dot_boxes.append((e.x0, e.y0, e.x1, e.y1))
+
+    def hits_dot(i):
+        a = labels[i].get_window_extent(renderer)
+        return any(min(a.x1, x1) > max(a.x0, x0) and min(a.y1, y1) > max(a.y0, y0)
+                   for k, (x0, y0, x1, y1) in enumerate(dot_boxes) if k != i)
+
+    for i, label in enumerate(labels):  # try the left side first
+        if hits_dot(i):
+            old = (label.xyann, label.get_ha())
+            label.xyann = (-label.xyann[0], label.xyann[1])
+            label.set_ha("right")
+            if hits_dot(i):
+                label.xyann, _ = old
+                label.set_ha(old[1])
+    for _ in range(max_rounds):
+        boxes = [label.get_window_extent(renderer) for label in labels]
+        moved = False
+        for i, a in enumerate(boxes):
+            for j in range(i + 1, len(labels)):
+                b = boxes[j]
+                dx = min(a.x1, b.x1) - max(a.x0, b.x0)
+                dy = min(a.y1, b.y1) - max(a.y0, b.y0)
+                if dx <= 0 or dy <= 0:
+                    continue
+                shift = (dy / 2) * to_points + pad
+                low, high = (labels[i], labels[j]) if a.y0 <= b.y0 else (labels[j], labels[i])
+                low.xyann = (low.xyann[0], low.xyann[1] - shift)
+                high.xyann = (high.xyann[0], high.xyann[1] + shift)
+                moved = True
+            for x0, y0, x1, y1 in dot_boxes:
+                dx = min(a.x1, x1) - max(a.x0, x0)
+                dy = min(a.y1, y1) - max(a.y0, y0)
+                if dx <= 0 or dy <= 0:
+                    continue
+                label = labels[i]
+                down = (a.y0 + a.y1) / 2 < (y0 + y1) / 2
+                shift = dy * to_points + pad
+                label.xyann = (label.xyann[0], label.xyann[1] + (-shift if down else shift))
+                moved = True
+        if not moved:
+            break
+
+
+def shift_map_limits(points, pad=0.3, right_pad=0.8, bottom_pad=0.45):
+    """(xmin, xmax, ymin, ymax) around 2-D points (n, 2), with room on the right for labels
+    and at the bottom for the legend."""
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    return (x0 - pad, x1 + right_pad, y0 - bottom_pad, y1 + pad)
+
+
+def bank_shift_map(ax, map2d, bank_before, bank_after, *, words=None, centres=None, title=None,
+                   limits=None, label="bank after attention"):
+    """The 2-D map with *bank* before attention and a star + arrow where it lands after.
+
+    `bank_before`, `bank_after`: vectors (d,); `centres`: {label: (vector, colour)}
+    drawn as X marks. Returns the EmbeddingMap; the star is its marker "bank_after",
+    so `emap.move("bank_after", vector)` moves star, label and arrow in place.
+    """
+    if limits is None:
+        extra = [map2d(bank_after)] + [map2d(v) for v, _ in (centres or {}).values()]
+        limits = shift_map_limits(np.vstack([map2d.coords] + extra))
+    emap = EmbeddingMap(ax, map2d, words, title=title, limits=limits)
+    if centres:
+        mark_centres(ax, map2d, centres)
+    emap.add_marker("bank_after", bank_after, label=label, arrow_from=bank_before)
+    star, star_label, _ = emap.markers["bank_after"]
+    along_arrow = [map2d(bank_before + t * (bank_after - bank_before)) for t in np.linspace(0.15, 1, 12)]
+    spread_labels(emap, [map2d(v) for v, _ in (centres or {}).values()] + along_arrow,
+                  fixed_texts=[star_label])
+    return emap
+
+
 # ==== end notebook 04 ====
 
 # ==== notebook 05 pictures (only the notebook 05 author edits between these lines) ====
+
+
+def head_shapes_diagram(n, d_model, num_heads):
+    """Static figure: the shapes through multi-head attention.
+
+    X (n × d_model) -> Q, K, V -> split into num_heads pieces (n × d_k) ->
+    attention in each head -> concat (n × d_model) -> @ W_o -> output.
+    """
+    d_k = d_model // num_heads
+    with plt.ioff():
+        fig, ax = plt.subplots(figsize=(13, 4.2))
+    ax.set_xlim(0, 13)
+    ax.set_ylim(-0.5, 4.4)
+    ax.axis("off")
+    colors = plt.get_cmap("tab10")
+
+    def box(x, y, w, h, text, color="#F2F2F2"):
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.03",
+                                    facecolor=color, edgecolor="black"))
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=SMALL_FONT)
+
+    def arrow(x0, y0, x1, y1):
+        ax.annotate("", (x1, y1), (x0, y0), arrowprops=dict(arrowstyle="-|>", linewidth=1.2))
+
+    box(0.1, 1.6, 1.5, 1.0, f"X\n{n} × {d_model}")
+    box(2.2, 1.6, 1.9, 1.0, f"Q, K, V\neach {n} × {d_model}")
+    arrow(1.65, 2.1, 2.15, 2.1)
+    slot = 4.0 / num_heads
+    ys = [4.1 - slot * (h + 1) + slot * 0.12 for h in range(num_heads)]
+    for h, y in enumerate(ys):
+        c = colors(h % 10)
+        tint = mpl.colors.to_hex(0.75 + 0.25 * np.array(mpl.colors.to_rgb(c)) - 0.75 * 0.25)
+        label = f"head {h}: cols {h * d_k}–{(h + 1) * d_k - 1}\n{n} × {d_k}" if num_heads <= 3 \
+            else f"head {h}: {n} × {d_k}"
+        box(4.8, y, 2.4, slot * 0.76, label, color=tint)
+        box(7.8, y, 1.7, slot * 0.76, "attention\n" + f"{n} × {d_k}" if num_heads <= 3
+            else f"attn {n} × {d_k}", color=tint)
+        arrow(4.15, 2.1, 4.75, y + slot * 0.38)
+        arrow(7.25, y + slot * 0.38, 7.75, y + slot * 0.38)
+        arrow(9.55, y + slot * 0.38, 10.05, 2.1)
+    box(10.1, 1.6, 1.3, 1.0, f"concat\n{n} × {num_heads * d_k}")
+    box(11.7, 1.6, 1.25, 1.0, f"@ W_o\n{n} × {d_model}", color="#F0E442")
+    arrow(11.45, 2.1, 11.65, 2.1)
+    ax.text(6.5, -0.35, f"d_model = {d_model}, num_heads = {num_heads}, d_k = d_model / num_heads = {d_k}",
+            ha="center", fontsize=FONT)
+    fig.tight_layout()
+    return fig
 # ==== end notebook 05 ====

@@ -165,16 +165,586 @@ def word_vector_panel(vectors, words=None):
     return Panel(controls, fig, update, title="A word and its six numbers")
 
 # ==== notebook 01 panels (only the notebook 01 author edits between these lines) ====
+
+
+def dimension_key(name):
+    """'town vs nature' -> 'town_vs_nature': the control name of a dimension's slider."""
+    return name.replace(" ", "_")
+
+
+def bank_vector_panel(vectors=None, *, word="bank", map_words=None, figsize=(10, 4.6)):
+    """Notebook 01: six sliders edit *bank*'s vector; bank moves on a fixed map.
+
+    vectors: KeyedVectors (default: the toy table). One slider per dimension,
+    named dimension_key(DIMENSIONS[i]) and labelled with the dimension's name.
+    The map is the PCA of the *unedited* table (helpers.embeddings.project_2d)
+    and never changes; a star marks the edited vector, with an arrow from where
+    the table puts the word. The readout lists the 3 nearest of the six cluster
+    words (cosine) and the cosine with each cluster's centre (the bars).
+
+    The returned Panel also carries: `state` (dict: vector, neighbours
+    [(word, cosine)], centre_cosines {name: cosine}, position (x, y) before
+    clipping to the map, on_map), `map2d`, `emap`, `bars`, `keys`,
+    `cluster_words`, `centres` (2, d).
+    """
+    from . import plots
+    from .embeddings import (DIMENSIONS, RIVER_CLUSTER, TOWN_CLUSTER, cosine_similarity,
+                             display_word, project_2d, toy_vectors)
+
+    kv = toy_vectors() if vectors is None else vectors
+    start = np.array(kv[word], dtype=np.float64)  # (d,), a copy: never a view into kv
+    keys = [dimension_key(d) for d in DIMENSIONS]
+    cluster_words = list(RIVER_CLUSTER) + list(TOWN_CLUSTER)
+    C = np.stack([np.asarray(kv[w], dtype=np.float64) for w in cluster_words])  # (6, d)
+    centres = np.stack([C[:3].mean(axis=0), C[3:].mean(axis=0)])  # (2, d)
+    map2d = project_2d(kv)  # fixed: the PCA of the unedited table
+    words = cluster_words + [word] if map_words is None else list(map_words)
+
+    fig, (ax_map, ax_bars) = plots.new_figure(1, 2, figsize=figsize,
+                                              gridspec_kw={"width_ratios": [2.3, 1]})
+    emap = plots.cluster_map(ax_map, map2d, words, title=f"{word} on the map of the table")
+    emap.add_marker("edited", start, label=f"{word} (edited)", arrow_from=start)
+    bars = plots.Bars(ax_bars, list(plots.CLUSTER_NAMES), [0.0, 0.0], ylim=(-1.1, 1.1),
+                      color=[plots.RIVER_COLOR, plots.TOWN_COLOR],
+                      ylabel=f"cosine with edited {word}", title="cluster centres")
+    fig.tight_layout()
+    state = {}
+
+    def update(**values):
+        v = np.array([float(values[k]) for k in keys])  # (d,)
+        emap.move("edited", v)
+        x, y = map2d(v)
+        (x0, x1), (y0, y1) = ax_map.get_xlim(), ax_map.get_ylim()
+        on_map = bool(x0 <= x <= x1 and y0 <= y <= y1)
+        state.update(vector=v, position=(float(x), float(y)), on_map=on_map)
+        head = f"{word} = [{', '.join(f'{a:.2f}' for a in v)}]"
+        where = f"map position ({x:.2f}, {y:.2f})" + ("" if on_map else ": beyond the edge, drawn at the edge")
+        if np.linalg.norm(v) < 1e-12:
+            bars.update([0.0, 0.0])
+            state.update(neighbours=[], centre_cosines={})
+            return (f"{head}\nall six numbers are 0: a vector with no direction has no cosine "
+                    f"similarity. Move any slider.\n{where}")
+        sims = cosine_similarity(v, C)  # (6,)
+        order = np.argsort(-sims, kind="stable")[:3]
+        neighbours = [(cluster_words[i], float(sims[i])) for i in order]
+        cos_centres = cosine_similarity(v, centres)  # (2,)
+        bars.update(cos_centres)
+        state.update(neighbours=neighbours,
+                     centre_cosines=dict(zip(plots.CLUSTER_NAMES, map(float, cos_centres))))
+        near = ", ".join(f"{display_word(w)} {c:.2f}" for w, c in neighbours)
+        return (f"{head}\nnearest 3 of the 6 cluster words: {near}\n"
+                f"cosine with the centres: {plots.CLUSTER_NAMES[0]} {cos_centres[0]:.2f}, "
+                f"{plots.CLUSTER_NAMES[1]} {cos_centres[1]:.2f}\n{where}")
+
+    controls = {k: slider(d, round(float(a), 2)) for k, d, a in zip(keys, DIMENSIONS, start)}
+    panel = Panel(controls, fig, update, title=f"Edit {word}'s six numbers", columns=2)
+    panel.state, panel.map2d, panel.emap, panel.bars = state, map2d, emap, bars
+    panel.keys, panel.cluster_words, panel.centres = keys, cluster_words, centres
+    return panel
+
 # ==== end notebook 01 ====
 
 # ==== notebook 02 panels (only the notebook 02 author edits between these lines) ====
+
+import numpy as np  # noqa: E402  (imports of the notebook 02 section)
+
+from . import plots as _plots
+from .attention import demo_head as _demo_head, softmax as _softmax
+from .embeddings import (SENTENCE as _SENTENCE, display_word as _display_word,
+                         sentence_matrix as _sentence_matrix)
+
+#: Names of the six sliders of bank_embedding_panel, one per toy dimension.
+BANK_SLIDER_NAMES = tuple(f"bank_{d}" for d in _plots.SHORT_DIMENSIONS)
+
+
+def _nb02_top_words(tokens, scores, k=3):
+    order = np.argsort(-scores, kind="stable")[:k]
+    return ", ".join(f"{_display_word(tokens[j])} {scores[j]:.2f}" for j in order)
+
+
+def _nb02_signed_sum(terms):
+    """[1.26, -0.8, 0] -> '1.26 - 0.80 + 0.00' (rounded, no -0.00)."""
+    vals = [_plots.clean_number(t) for t in terms]
+    text = f"{vals[0]:.2f}"
+    for v in vals[1:]:
+        text += f" - {-v:.2f}" if v < 0 else f" + {v:.2f}"
+    return text
+
+
+def bank_embedding_panel(sentence=_SENTENCE, word="bank", key="river", *, figsize=(10, 5)):
+    """Six sliders edit `word`'s embedding; its row of scores q·k_j and one score term by term.
+
+    Controls: `bank_town` ... `bank_topic` (the embedding of `word`, one slider per
+    dimension, starting at the toy vector) and `key` (which key word the
+    term-by-term view shows). The head is demo_head(); the edited embedding is
+    the word's row of X, so it changes both its query (x W_q) and its own key (x W_k).
+    Left: the word's scores against every word of the sentence (bars).
+    Right: q, k and q×k as cells, and the waterfall summing q×k to the score.
+    Readout: the vector, the query, the top three scores and the chosen sum.
+    Extra attributes for tests: panel.tokens, panel.X (unchanged input),
+    panel.score_bars (plots.Bars), panel.term_view (plots.TermByTerm).
+    """
+    tokens, X = _sentence_matrix(sentence)  # (n, 6)
+    if word not in tokens:
+        raise ValueError(f"{word!r} is not a word of the sentence {sentence!r}; its words are {tokens}")
+    if key not in tokens:
+        raise ValueError(f"key {key!r} is not a word of the sentence; choose from {tokens}")
+    W_q, W_k, _ = _demo_head()
+    i = tokens.index(word)
+
+    def row_scores(x):
+        X2 = X.copy()
+        X2[i] = x
+        q = x @ W_q  # (6,)
+        K = X2 @ W_k  # (n, 6)
+        return q, K, K @ q  # scores (n,)
+
+    q0, K0, s0 = row_scores(X[i])
+    fig, axes = _plots.new_figure(2, 2, figsize=figsize, width_ratios=(1.05, 1),
+                                  height_ratios=(1, 1.6))
+    for ax in axes[:, 0]:  # the left column becomes one tall axes
+        ax.remove()
+    ax_row = fig.add_subplot(axes[0, 0].get_gridspec()[:, 0])
+    ax_cells, ax_sum = axes[0, 1], axes[1, 1]
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.17, wspace=0.28, hspace=0.35)
+    ax_row.set_ylim(*_plots.score_row_limits(s0))
+    bars = _plots.Bars(ax_row, tokens, s0, ylabel=f"score q_{word} · k_j",
+                       title=f"{_display_word(word)}'s row of scores")
+    ax_row.set_xlabel("key word j")
+    j0 = tokens.index(key)
+    term = _plots.TermByTerm(ax_cells, ax_sum, q0, K0[j0], word, key)
+
+    def update(key, **dims):
+        x = np.array([dims[name] for name in BANK_SLIDER_NAMES], dtype=float)
+        q, K, s = row_scores(x)
+        ax_row.set_ylim(*_plots.score_row_limits(s))
+        bars.update(s)
+        j = tokens.index(key)
+        score = term.update(q, K[j], word, key)
+        vec = ", ".join(f"{n} {_plots.clean_number(v):.2f}" for n, v in zip(_plots.SHORT_DIMENSIONS, x))
+        terms = _nb02_signed_sum(q * K[j])
+        return (f"x_{word} = [{vec}]\n"
+                f"q_{word} = x_{word} W_q = [{', '.join(f'{_plots.clean_number(v):.2f}' for v in q)}]\n"
+                f"top scores: {_nb02_top_words(tokens, s)}\n"
+                f"{word} · {_display_word(key)}: {terms} = {score:.2f}")
+
+    controls = {name: slider(f"{word}: {dim}", float(X[i, d]), min=-1.0, max=1.0, step=0.05)
+                for d, (name, dim) in enumerate(zip(BANK_SLIDER_NAMES, _plots.SHORT_DIMENSIONS))}
+    controls["key"] = W.Dropdown(options=list(dict.fromkeys(tokens)), value=key,
+                                 description="key word", style={"description_width": "110px"},
+                                 layout=W.Layout(width="340px"))
+    panel = Panel(controls, fig, update, title=f"Edit {word}'s embedding: who does it listen to?",
+                  columns=2)
+    panel.tokens, panel.X, panel.word_index = tokens, X, i
+    panel.score_bars, panel.term_view = bars, term
+    return panel
+
+
+def scaling_samples(n_pairs=2000, n_keys=9, max_dk=256, seed=0):
+    """The random numbers behind scaling_panel, drawn in this order from default_rng(seed):
+    q_pairs (n_pairs, max_dk), k_pairs (n_pairs, max_dk), q (max_dk,), keys (n_keys, max_dk),
+    all i.i.d. standard normal. A panel with d_k uses the first d_k columns of each."""
+    rng = np.random.default_rng(seed)
+    q_pairs = rng.standard_normal((n_pairs, max_dk))
+    k_pairs = rng.standard_normal((n_pairs, max_dk))
+    q = rng.standard_normal(max_dk)
+    keys = rng.standard_normal((n_keys, max_dk))
+    return q_pairs, k_pairs, q, keys
+
+
+SCALING_EDGES = np.arange(-50.5, 51.0, 1.0)  # histogram bins of width 1 centred on -50..50
+
+
+def scaling_panel(d_k=6, n_pairs=2000, n_keys=9, max_dk=256, seed=0, *, figsize=(10, 4.6)):
+    """A d_k slider (1..max_dk): the spread of q·k and the softmax weights, with and without
+    dividing by sqrt(d_k).
+
+    Left: histograms of q·k over n_pairs random pairs (unscaled and divided by
+    sqrt(d_k)), on fixed bins. Right: softmax weights of one random query over
+    n_keys random keys, unscaled and scaled. The numbers come from
+    scaling_samples(n_pairs, n_keys, max_dk, seed); moving the slider uses more
+    or fewer of the same coordinates, so the picture changes smoothly.
+    Extra attributes for tests: panel.hist_unscaled, panel.hist_scaled
+    (plots.Histogram), panel.weight_bars_unscaled, panel.weight_bars_scaled (bar containers).
+    """
+    q_pairs, k_pairs, q, keys = scaling_samples(n_pairs, n_keys, max_dk, seed)
+    pair_dots = np.cumsum(q_pairs * k_pairs, axis=1)  # (n_pairs, max_dk): column d-1 = q·k with d_k=d
+    key_dots = np.cumsum(q[None, :] * keys, axis=1)  # (n_keys, max_dk)
+
+    fig, (ax_h, ax_w) = _plots.new_figure(1, 2, figsize=figsize, width_ratios=(1.25, 1))
+    hist_u = _plots.Histogram(ax_h, SCALING_EDGES, color=_plots.UNSCALED_COLOR, label="q·k")
+    hist_s = _plots.Histogram(ax_h, SCALING_EDGES, color=_plots.SCALED_COLOR, label="q·k / √d_k")
+    ax_h.set_xlim(SCALING_EDGES[0], SCALING_EDGES[-1])
+    ax_h.set_ylim(0, 0.65)
+    ax_h.set_xlabel(f"score (one per random pair, {n_pairs} pairs)")
+    ax_h.set_ylabel("share of pairs per unit")
+    ax_h.legend(loc="upper right")
+    title_h = ax_h.set_title("")
+    x = np.arange(n_keys)
+    bars_u = ax_w.bar(x - 0.2, np.zeros(n_keys), width=0.4, color=_plots.UNSCALED_COLOR,
+                      label="softmax(q·k)")
+    bars_s = ax_w.bar(x + 0.2, np.zeros(n_keys), width=0.4, color=_plots.SCALED_COLOR,
+                      label="softmax(q·k / √d_k)")
+    ax_w.set_xticks(x, [str(j + 1) for j in x])
+    ax_w.set_xlabel(f"key (one query, {n_keys} random keys)")
+    ax_w.set_ylabel("softmax weight")
+    ax_w.set_ylim(0, 1.05)
+    ax_w.axhline(1 / n_keys, color=_plots.OTHER_COLOR, linestyle="--", linewidth=1)
+    ax_w.legend(loc="upper right")
+    title_w = ax_w.set_title("")
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.15, wspace=0.25)
+
+    def update(d_k):
+        d_k = int(d_k)
+        dots = pair_dots[:, d_k - 1]
+        scaled = dots / np.sqrt(d_k)
+        hist_u.update(dots)
+        hist_s.update(scaled)
+        s = key_dots[:, d_k - 1]
+        w_u = _softmax(s)
+        w_s = _softmax(s / np.sqrt(d_k))
+        for bar, v in zip(bars_u, w_u):
+            bar.set_height(v)
+        for bar, v in zip(bars_s, w_s):
+            bar.set_height(v)
+        title_h.set_text(f"d_k = {d_k}: std {dots.std():.2f}, scaled {scaled.std():.2f}")
+        title_w.set_text(f"largest weight: {w_u.max():.2f}, scaled {w_s.max():.2f}")
+        return (f"d_k = {d_k}\n"
+                f"spread (std) of q·k over {n_pairs} pairs: {dots.std():.2f}   (√d_k = {np.sqrt(d_k):.2f})\n"
+                f"after dividing by √d_k:              {scaled.std():.2f}\n"
+                f"softmax over {n_keys} keys, largest weight: {w_u.max():.2f} without scaling, "
+                f"{w_s.max():.2f} with scaling")
+
+    controls = {"d_k": int_slider("d_k", d_k, 1, max_dk)}
+    panel = Panel(controls, fig, update, title="How long vectors blow up the scores")
+    panel.hist_unscaled, panel.hist_scaled = hist_u, hist_s
+    panel.weight_bars_unscaled, panel.weight_bars_scaled = bars_u, bars_s
+    return panel
+
 # ==== end notebook 02 ====
 
 # ==== notebook 03 panels (only the notebook 03 author edits between these lines) ====
+import numpy as np  # noqa: E402  (imports of the notebook 03 section)
+
+from . import plots  # noqa: E402
+
+#: Temperatures offered by the notebook 03 sliders: roughly even steps on a log scale.
+TEMPERATURES = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
+
+
+def temperature_slider(value=1.0, temperatures=TEMPERATURES, description="temperature T"):
+    """A slider over fixed temperatures (log-ish steps), value = the temperature (float)."""
+    return W.SelectionSlider(options=[(f"{t:g}", float(t)) for t in temperatures], value=float(value),
+                             description=description, continuous_update=True,
+                             style={"description_width": "110px"}, layout=W.Layout(width="420px"))
+
+
+def _entropy(w):
+    """-sum(w ln w) over the last axis, with 0 ln 0 = 0 (nats)."""
+    w = np.asarray(w, dtype=float)
+    terms = np.zeros_like(w)
+    pos = w > 0
+    terms[pos] = w[pos] * np.log(w[pos])
+    return float(-terms.sum())
+
+
+def _top_words(tokens, row, k=3):
+    """'river 0.35, fish 0.26, bank 0.15': the k largest weights (hidden words, weight 0, left out)."""
+    order = [j for j in np.argsort(-row, kind="stable")[:k] if row[j] > 0]
+    return ", ".join(f"{plots.display_word(tokens[j])} {row[j]:.2f}" for j in order)
+
+
+def temperature_panel(tokens, scores_row, query="bank", temperatures=TEMPERATURES):
+    """One query's attention weights softmax(scores_row / T) as bars, with a temperature slider.
+
+    tokens: the n words; scores_row: (n,) scaled scores of the query word.
+    Readout: the three largest weights, the largest weight and the entropy.
+    """
+    from .attention import softmax
+
+    scores_row = np.asarray(scores_row, dtype=float)
+    n = len(tokens)
+    fig, ax = plots.new_figure(figsize=(9, 4.4))
+    bars = plots.Bars(ax, tokens, softmax(scores_row), ylim=(0, 1.08), ylabel="attention weight")
+    ax.set_xlabel("key word")
+    ax.axhline(1 / n, color=plots.OTHER_COLOR, linestyle="--", linewidth=1.2, zorder=0.5,
+               label=f"1/{n} = all {n} words equal")
+    ax.legend(loc="upper left", frameon=False)
+    title = ax.set_title(" ")
+    fig.tight_layout()
+    uniform = np.log(n)
+
+    def update(temperature):
+        w = softmax(scores_row, temperature=temperature)  # (n,)
+        bars.update(w)
+        title.set_text(f"{plots.display_word(query)}'s weights = softmax(scores / T), T = {temperature:g}")
+        return (f"T = {temperature:g}: top weights {_top_words(tokens, w)}\n"
+                f"max weight {w.max():.2f}   entropy {_entropy(w):.2f} "
+                f"(0 = all on one word, {uniform:.2f} = spread evenly over {n})")
+
+    controls = {"temperature": temperature_slider(1.0, temperatures)}
+    return Panel(controls, fig, update, title=f"Temperature: how sharply does {plots.display_word(query)} choose?")
+
+
+def attention_explorer_panel(tokens, scores, query="bank", temperatures=TEMPERATURES):
+    """Weight matrix heatmap + arc diagram for a chosen query word, with mask and temperature.
+
+    tokens: the n words; scores: (n, n) scaled scores Q Kᵀ / sqrt(d_k).
+    Controls: query (Dropdown over the words), mask ("none" / "causal"), temperature.
+    The heatmap shows softmax(masked scores / T) for every query (the chosen row
+    framed); the arcs show the chosen row.
+    """
+    from matplotlib.patches import Rectangle
+    from .attention import softmax, causal_mask
+
+    scores = np.asarray(scores, dtype=float)
+    n = len(tokens)
+    labels = [plots.display_word(t) for t in tokens]
+    # a unique name per position (a word may occur twice in a sentence)
+    names = [lab if labels.count(lab) == 1 else f"{lab} ({i + 1})" for i, lab in enumerate(labels)]
+    index = {name: i for i, name in enumerate(names)}
+    masks = {"none": np.ones((n, n), dtype=bool), "causal": causal_mask(n)}
+
+    def weights_for(mask, temperature):
+        return softmax(np.where(masks[mask], scores, -np.inf), temperature=temperature)  # (n, n)
+
+    q0 = index[query] if query in index else index[plots.display_word(query)]
+    w0 = weights_for("none", 1.0)
+    fig, (ax_h, ax_a) = plots.new_figure(1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [1, 1.15]})
+    heat = plots.heatmap(ax_h, w0, tokens, tokens, vmin=0, vmax=1, fmt="{:.2f}")
+    frame = Rectangle((-0.5, q0 - 0.5), n, 1, fill=False, edgecolor=plots.TOWN_COLOR, linewidth=3)
+    ax_h.add_patch(frame)
+    heat_title = ax_h.set_title(" ")
+    arcs = plots.QueryArcDiagram(ax_a, tokens, w0[q0], q0)
+    arc_title = ax_a.set_title(" ")
+    fig.tight_layout()
+
+    def update(query, mask, temperature):
+        q = index[query]
+        w = weights_for(mask, temperature)  # (n, n)
+        heat.update(w)
+        frame.set_y(q - 0.5)
+        arcs.set_query(q, w[q])
+        heat_title.set_text(f"all weights (mask: {mask}, T = {temperature:g})")
+        arc_title.set_text(f"what {query} attends to")
+        hidden = [labels[j] for j in range(n) if not masks[mask][q, j]]
+        return (f"{query} (mask: {mask}, T = {temperature:g}): top weights {_top_words(tokens, w[q])}\n"
+                f"hidden keys: {', '.join(hidden) if hidden else 'none'}   "
+                f"row sum {w[q].sum():.2f}   max weight {w[q].max():.2f}")
+
+    controls = {
+        "query": W.Dropdown(options=names, value=names[q0], description="query word",
+                            style={"description_width": "110px"}, layout=W.Layout(width="300px")),
+        "mask": W.ToggleButtons(options=["none", "causal"], value="none", description="mask",
+                                style={"description_width": "110px", "button_width": "80px"}),
+        "temperature": temperature_slider(1.0, temperatures),
+    }
+    return Panel(controls, fig, update, title="Who attends to whom: pick a word, a mask, a temperature")
 # ==== end notebook 03 ====
 
 # ==== notebook 04 panels (only the notebook 04 author edits between these lines) ====
+import numpy as _nb04_np
+from matplotlib.ticker import FuncFormatter as _nb04_FuncFormatter
+
+from . import plots as _nb04_plots
+from .attention import (demo_head as _nb04_demo_head,
+                        scaled_dot_product_attention as _nb04_attention)
+from .embeddings import (SENTENCE as _nb04_SENTENCE, CONTRAST_SENTENCE as _nb04_CONTRAST,
+                         RIVER_CLUSTER as _nb04_RIVER, TOWN_CLUSTER as _nb04_TOWN,
+                         cosine_similarity as _nb04_cosine, display_word as _nb04_display,
+                         project_2d as _nb04_project_2d, sentence_matrix as _nb04_sentence_matrix,
+                         tokenize as _nb04_tokenize, toy_vectors as _nb04_toy_vectors)
+
+#: The sentence of bank_context_panel; {word} is the context word the picker puts in.
+CONTEXT_TEMPLATE = "Tom is going to the {word} bank."
+#: The picker's context words: water words first, then money words, then town places.
+CONTEXT_WORDS = ("river", "lake", "sea", "money", "cash", "deposit",
+                 "hospital", "post office", "restaurant")
+
+
+def bank_map_words(vectors=None):
+    """The words of notebook 04's 2-D map: both sentences' words, then both clusters."""
+    vectors = _nb04_toy_vectors() if vectors is None else vectors
+    words = []
+    for text in (_nb04_SENTENCE, _nb04_CONTRAST):
+        words += _nb04_sentence_matrix(text, vectors)[0]
+    return list(dict.fromkeys(words + list(_nb04_RIVER) + list(_nb04_TOWN)))
+
+
+def bank_context_panel(word="river", sharpness=4.0, *, template=CONTEXT_TEMPLATE,
+                       words=CONTEXT_WORDS, vectors=None, figsize=(10.5, 5.2)):
+    """Pick the context word of `template`; watch *bank* after attention move on the 2-D map.
+
+    Controls: `word` (Dropdown of `words`, put into `template`) and `sharpness`
+    (0..10; the head is demo_head() with W_q scaled by sharpness / 4, so 4 is
+    exactly demo_head and 0 gives every word the same weight).
+    Left: the map of bank_map_words() (fitted with project_2d), the cluster
+    centres, a ring on the context word, and the star + arrow from *bank* to
+    *bank* after attention (moved in place). Right: bank's attention weights (bars).
+    Readout: the sentence, bank's top-2 weights, bank's cosine with both
+    centres before -> after attention, and which centre it is now closer to.
+    Extra attributes for tests: panel.map2d, panel.emap (marker "bank_after"),
+    panel.weight_bars (plots.Bars), panel.ring and panel.ring_label (the context word's
+    ring, and its name when the word is not on the map), panel.centres {"river": v, "town": v},
+    panel.compute(word, sharpness) -> (tokens, weights of bank (n,), bank after (d,)).
+    """
+    vectors = _nb04_toy_vectors() if vectors is None else vectors
+    np = _nb04_np
+    W_q0, W_k, W_v = _nb04_demo_head()
+    centres = {"river": np.mean([vectors[w] for w in _nb04_RIVER], axis=0),
+               "town": np.mean([vectors[w] for w in _nb04_TOWN], axis=0)}
+    bank = np.asarray(vectors["bank"], dtype=float)
+    before = {name: _nb04_cosine(bank, c) for name, c in centres.items()}
+
+    def compute(word, sharpness):
+        tokens, X = _nb04_sentence_matrix(template.format(word=word), vectors)  # (n, 6)
+        W_q = W_q0 * (sharpness / 4.0)
+        out, weights = _nb04_attention(X @ W_q, X @ W_k, X @ W_v)  # (n, 6), (n, n)
+        b = tokens.index("bank")
+        return tokens, weights[b], out[b]
+
+    map2d = _nb04_project_2d(vectors, bank_map_words(vectors))
+    context_tokens = {w: _nb04_tokenize(w)[0] for w in words}
+    # room for every context word and every place bank can reach (convex mixes of the sentence)
+    extra = [map2d(vectors[t]) for t in context_tokens.values()]
+    extra += [map2d(c) for c in centres.values()]
+    limits = _nb04_plots.shift_map_limits(_nb04_np.vstack([map2d.coords] + extra), bottom_pad=0.3)
+
+    tokens0, w0, after0 = compute(word, sharpness)
+    fig, (ax_map, ax_bar) = _nb04_plots.new_figure(1, 2, figsize=figsize, width_ratios=(1.45, 1))
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.3, wspace=0.25)
+    emap = _nb04_plots.bank_shift_map(
+        ax_map, map2d, bank, after0, limits=limits, title="where bank lands",
+        centres={"river centre": (centres["river"], _nb04_plots.RIVER_COLOR),
+                 "town centre": (centres["town"], _nb04_plots.TOWN_COLOR)})
+    ring, = ax_map.plot([], [], "o", markersize=22, markerfacecolor="none", linestyle="none",
+                        markeredgecolor=_nb04_plots.OUTPUT_COLOR, markeredgewidth=2.5, zorder=6,
+                        label="context word")
+    ax_map.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, framealpha=0.9,
+                  handletextpad=0.3, columnspacing=1.0, markerscale=0.8)
+    # words that are not on the map (lake, sea, cash) get their name under the ring
+    ring_label = ax_map.annotate("", (0, 0), xytext=(0, -16), textcoords="offset points",
+                                 ha="center", va="top", fontsize=_nb04_plots.SMALL_FONT,
+                                 color=_nb04_plots.OUTPUT_COLOR, fontweight="bold")
+    bars = _nb04_plots.Bars(ax_bar, tokens0, w0, ylim=(0, 1), ylabel="weight",
+                            title="bank's attention weights")
+    ax_bar.set_xlabel("key word")
+    tick_names = [_nb04_display(t) for t in tokens0]  # edited in place by update
+    ax_bar.xaxis.set_major_formatter(_nb04_FuncFormatter(
+        lambda x, pos: tick_names[int(round(x))] if 0 <= round(x) < len(tick_names) else ""))
+
+    def closeness_color(token):
+        v = vectors[token]
+        r, t = _nb04_cosine(v, centres["river"]), _nb04_cosine(v, centres["town"])
+        return _nb04_plots.RIVER_COLOR if r > t else _nb04_plots.TOWN_COLOR
+
+    def update(word, sharpness):
+        tokens, w, after = compute(word, sharpness)
+        ctx = context_tokens.get(word) or _nb04_tokenize(word)[0]
+        emap.move("bank_after", after)
+        x, y = map2d(vectors[ctx])
+        ring.set_data([x], [y])
+        ring_label.xy = (x, y)
+        ring_label.set_text("" if ctx in map2d.words else _nb04_display(ctx))
+        bars.update(w)
+        tick_names[:] = [_nb04_display(t) for t in tokens]
+        for bar, t in zip(bars.bars, tokens):
+            bar.set_color(closeness_color(t) if t == ctx else _nb04_plots.word_color(t))
+        order = np.argsort(-w, kind="stable")[:2]
+        top = ", ".join(f"{_nb04_display(tokens[j])} {w[j]:.2f}" for j in order)
+        now = {name: _nb04_cosine(after, c) for name, c in centres.items()}
+        lean = max(now, key=now.get)
+        return (f"{template.format(word=word)}   (sharpness {sharpness:.1f})\n"
+                f"bank attends most to: {top}\n"
+                f"cosine with the river centre: {before['river']:.2f} -> {now['river']:.2f}\n"
+                f"cosine with the town centre:  {before['town']:.2f} -> {now['town']:.2f}\n"
+                f"bank after attention is closer to the {lean} centre")
+
+    style = {"description_width": "110px"}
+    controls = {
+        "word": W.Dropdown(options=list(words), value=word, description="context word",
+                           style=style, layout=W.Layout(width="340px")),
+        "sharpness": slider("sharpness", sharpness, min=0.0, max=10.0, step=0.5, readout_format=".1f"),
+    }
+    panel = Panel(controls, fig, update, title="Change the context word: where does bank go?")
+    panel.map2d, panel.emap, panel.weight_bars = map2d, emap, bars
+    panel.ring, panel.ring_label = ring, ring_label
+    panel.centres, panel.compute = centres, compute
+    return panel
+
+
 # ==== end notebook 04 ====
 
 # ==== notebook 05 panels (only the notebook 05 author edits between these lines) ====
+
+def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
+    """Notebook 05: the same projections cut into 1, 2, 3 or 6 heads; one heatmap per head.
+
+    Controls: `num_heads` (ToggleButtons over head_counts), `sentence` (Dropdown of the
+    story's two sentences). Unused heatmap slots are hidden; the readout names, for each
+    head, the word *bank* attends to most and the word *going* attends to most.
+    """
+    from . import plots
+    from .attention import multi_head_attention
+    from .embeddings import SENTENCE, CONTRAST_SENTENCE, sentence_matrix, display_word
+
+    sentences = {"river": SENTENCE, "money": CONTRAST_SENTENCE}
+    matrices = {key: sentence_matrix(text, vectors) for key, text in sentences.items()}
+    n = len(matrices["river"][0])
+    if any(len(tokens) != n for tokens, _ in matrices.values()):
+        raise ValueError("the panel's sentences must have the same number of words")
+    max_heads = max(head_counts)
+    fig, axes = plots.new_figure(2, 3, figsize=(12, 7.4))
+    axes = axes.ravel()
+    blank = np.zeros((n, n))
+    tokens0 = matrices["river"][0]
+    maps = [plots.heatmap(ax, blank, tokens0, tokens0, vmin=0, vmax=1, annotate=False,
+                          colorbar=False, xlabel="", ylabel="") for ax in axes[:max_heads]]
+    colorbar_ax = fig.add_axes([0.9, 0.15, 0.02, 0.65])
+    fig.colorbar(maps[0].image, cax=colorbar_ax, label="weight")
+    fig.suptitle("each row: a query word; each column: a key word it may attend to", fontsize=plots.FONT)
+    width_in, height_in = fig.get_size_inches()
+
+    def arrange(num_heads):
+        # Fill the space with the visible heads: 1 row for up to 3 heads, else 2 rows of 3.
+        rows, cols = (1, num_heads) if num_heads <= 3 else (2, -(-num_heads // 2))
+        left, right, top, bottom = 0.08, 0.86, 0.88, 0.1
+        cell_w, cell_h = (right - left) / cols, (top - bottom) / rows
+        side = min(cell_w - 0.07, (cell_h - 0.13) * height_in / width_in)  # square heatmaps
+        for h, ax in enumerate(axes):
+            r, c = divmod(h, cols)
+            height = side * width_in / height_in
+            ax.set_position([left + c * cell_w + 0.06,
+                             top - (r + 1) * cell_h + (cell_h - height) / 2 + 0.04, side, height])
+
+    def update(num_heads, sentence):
+        tokens, X = matrices[sentence]
+        _, weights = multi_head_attention(X, W_q, W_k, W_v, W_o, num_heads)  # (h, n, n)
+        d_k = X.shape[1] // num_heads
+        labels = [display_word(t) for t in tokens]
+        lines = [f"{num_heads} head(s), d_k = {d_k}, sentence: {sentences[sentence]}"]
+        arrange(num_heads)
+        bank, going = tokens.index("bank"), tokens.index("going")
+        for h, (ax, hm) in enumerate(zip(axes, maps)):
+            ax.set_visible(h < num_heads)
+            if h >= num_heads:
+                continue
+            hm.update(weights[h])
+            ax.set_xticklabels(labels)
+            ax.set_yticklabels(labels)
+            cols = f"col {h * d_k}" if d_k == 1 else f"cols {h * d_k}-{(h + 1) * d_k - 1}"
+            ax.set_title(f"head {h} ({cols})", fontsize=plots.SMALL_FONT + 1)
+            b, g = weights[h, bank], weights[h, going]
+            lines.append(f"head {h}: bank -> {display_word(tokens[b.argmax()])} {b.max():.2f}, "
+                         f"going -> {display_word(tokens[g.argmax()])} {g.max():.2f}")
+        return "\n".join(lines)
+
+    controls = {
+        "num_heads": W.ToggleButtons(options=list(head_counts), value=2, description="heads",
+                                     style={"button_width": "48px", "description_width": "110px"}),
+        "sentence": W.Dropdown(options=[(text, key) for key, text in sentences.items()], value="river",
+                               description="sentence", style={"description_width": "110px"},
+                               layout=W.Layout(width="480px")),
+    }
+    return Panel(controls, fig, update, title="One heatmap per head")
 # ==== end notebook 05 ====

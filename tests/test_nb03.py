@@ -1,0 +1,446 @@
+"""Notebook 03 (softmax and masking): every claim its prose makes, its pictures and its panels.
+
+The numbers are recomputed here from the helpers' inputs (toy vectors, demo head), with a
+softmax written independently in this file, so a test fails if the notebook's story and the
+maths drift apart.
+"""
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from matplotlib.patches import Arc
+
+from helpers import attention, embeddings, plots, widgets
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "03_softmax_and_masking.ipynb"
+SHORT = "Tom is at the bank."
+GRID = np.geomspace(0.05, 20, 60)  # temperatures for monotonicity checks
+
+
+def ref_softmax(x, T=1.0):
+    """Softmax along the last axis, written here independently of helpers.attention."""
+    z = np.asarray(x, dtype=float) / T
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def ref_entropy(w):
+    w = np.asarray(w, dtype=float)
+    return float(-sum(p * np.log(p) for p in w if p > 0))
+
+
+@pytest.fixture(scope="module")
+def kv():
+    return embeddings.toy_vectors()
+
+
+@pytest.fixture(scope="module")
+def story(kv):
+    tokens, X = embeddings.sentence_matrix(embeddings.SENTENCE, kv)
+    W_q, W_k, W_v = attention.demo_head()
+    Q, K = X @ W_q, X @ W_k
+    scores = Q @ K.T / np.sqrt(K.shape[1])
+    idx = {t: i for i, t in enumerate(tokens)}
+    return dict(tokens=tokens, X=X, W_q=W_q, W_k=W_k, W_v=W_v, Q=Q, K=K, scores=scores, idx=idx,
+                weights=ref_softmax(scores))
+
+
+@pytest.fixture(scope="module")
+def batch(kv, story):
+    tokens2, X2 = embeddings.sentence_matrix(SHORT, kv)
+    n, n2 = len(story["tokens"]), len(tokens2)
+    X_batch = np.zeros((2, n, X2.shape[1]))
+    X_batch[0], X_batch[1, :n2] = story["X"], X2
+    pad = attention.padding_mask([n, n2], n)
+    Qb, Kb, Vb = X_batch @ story["W_q"], X_batch @ story["W_k"], X_batch @ story["W_v"]
+    _, w_nomask = attention.scaled_dot_product_attention(Qb, Kb, Vb)
+    _, w_pad = attention.scaled_dot_product_attention(Qb, Kb, Vb, mask=pad)
+    return dict(tokens2=tokens2, n=n, n2=n2, pad=pad, w_nomask=w_nomask, w_pad=w_pad)
+
+
+# ------------------------------------------------------------ section 1: scores
+
+
+def test_scores_are_not_yet_weights(story):
+    s = story["scores"][story["idx"]["bank"]]
+    assert story["scores"].shape == (9, 9)
+    assert story["tokens"] == ["tom", "is", "going", "to", "fish", "at", "the", "river", "bank"]
+    assert story["idx"]["bank"] == 8  # "8, the last word"
+    assert abs(s.sum() - 1) > 1  # "they add up to ..., not to 1"
+    # "in general they can be negative": some scores of the sentence are
+    assert (story["scores"] < 0).any()
+
+
+# ------------------------------------------------------------ section 2: softmax steps
+
+
+def test_softmax_three_steps(story):
+    s = story["scores"][story["idx"]["bank"]]
+    e = np.exp(s)
+    w = e / e.sum()
+    assert (e > 0).all() and (w > 0).all()  # "every weight is positive"
+    assert w.sum() == pytest.approx(1.0)  # "add up to 1"
+    # "the order never changes": scores, exps and weights sort the same way
+    assert list(np.argsort(s)) == list(np.argsort(e)) == list(np.argsort(w))
+    order = [story["tokens"][j] for j in np.argsort(-w)]
+    assert order[:2] == ["river", "fish"]  # "river has the largest ..., then fish"
+    assert [story["tokens"][j] for j in np.argsort(-s)][:2] == ["river", "fish"]
+    # "two scores that differ by 1 end up with weights in the ratio e"
+    i, j = story["idx"]["river"], story["idx"]["tom"]
+    assert w[i] / w[j] == pytest.approx(np.exp(s[i] - s[j]))
+    # "river and fish ... together take more than half of bank's attention"
+    assert w[story["idx"]["river"]] + w[story["idx"]["fish"]] > 0.5
+    # "agrees with attention.softmax"
+    assert np.allclose(w, attention.softmax(s))
+    assert np.allclose(w, ref_softmax(s))
+
+
+# ------------------------------------------------------------ section 3: temperature
+
+
+@pytest.mark.parametrize("row", range(9))
+def test_higher_temperature_flattens_every_row(story, row):
+    s = story["scores"][row]
+    ws = [attention.softmax(s, temperature=T) for T in GRID]
+    H = np.array([ref_entropy(w) for w in ws])
+    top = np.array([w.max() for w in ws])
+    assert (np.diff(H) > 0).all()  # "the higher the temperature, the larger the entropy"
+    assert (np.diff(top) < 0).all()  # "... and the smaller the largest weight"
+    assert ((H >= 0) & (H <= np.log(9) + 1e-12)).all()
+    for T, w in zip(GRID, ws):
+        assert np.allclose(w, ref_softmax(s, T))  # "the same as softmax(s / T)"
+
+
+def test_temperature_extremes_and_entropy_scale(story):
+    s = story["scores"][story["idx"]["bank"]]
+    river = story["idx"]["river"]
+    assert f"{np.log(9):.2f}" == "2.20"  # "ln 9 ≈ 2.20"
+    assert ref_entropy(np.ones(9) / 9) == pytest.approx(np.log(9))  # "all nine get 1/9"
+    assert ref_entropy(np.eye(9)[0]) == 0  # "0 when one word gets all the weight"
+    w01 = attention.softmax(s, temperature=0.1)
+    assert np.argmax(w01) == river and w01[river] > 0.9  # "T = 0.1: river takes more than 90 %"
+    w5 = attention.softmax(s, temperature=5.0)
+    assert w5.max() - w5.min() < 0.1  # "at T = 5 the bars are nearly level"
+    # "a small T: the best word takes almost everything; a large T: closer to 1/9 each"
+    assert attention.softmax(s, temperature=1e3) == pytest.approx(np.ones(9) / 9, abs=1e-3)
+    # "The √d_k of notebook 02 is exactly such a temperature"
+    d_k = story["K"].shape[1]
+    assert np.allclose(attention.softmax(story["Q"] @ story["K"].T, temperature=np.sqrt(d_k)),
+                       attention.softmax(story["scores"]))
+
+
+# ------------------------------------------------------------ section 4: stable softmax
+
+
+def naive_softmax(x):
+    e = np.exp(x)
+    return e / e.sum()
+
+
+def stable_softmax(x):
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+def test_naive_softmax_overflows_where_stable_is_finite(story):
+    s = story["scores"][story["idx"]["bank"]]
+    big = s + 1000
+    with pytest.warns(RuntimeWarning):  # numpy warns; the notebook silences it with errstate
+        naive_softmax(big)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert np.isinf(np.exp(1000.0))  # "exp(1000) = inf"
+        naive = naive_softmax(big)
+    assert np.exp(709.0) < np.finfo(np.float64).max  # e^710 and above no longer fit
+    assert f"{np.finfo(np.float64).max:.2e}" == "1.80e+308"  # "about 1.8 × 10^308"
+    assert np.isnan(naive).all()  # "numpy writes nan"
+    assert np.isnan(naive @ story["X"]).all()  # "one nan spreads to everything computed from it"
+    stable = stable_softmax(big)
+    assert np.isfinite(stable).all()
+    assert np.allclose(stable, attention.softmax(big))  # the helper does the same
+    assert np.allclose(stable, ref_softmax(s))  # "adding 1000 changed nothing"
+    # "the largest exponent is e^0 = 1"
+    assert np.exp(big - big.max()).max() == 1.0
+
+
+@pytest.mark.parametrize("row", range(9))
+def test_naive_equals_stable_on_normal_scores(story, row):
+    s = story["scores"][row]
+    assert np.isfinite(naive_softmax(s)).all()
+    assert np.allclose(naive_softmax(s), stable_softmax(s))
+    assert np.allclose(stable_softmax(s), attention.softmax(s))
+    assert np.allclose(stable_softmax(s * 1000), attention.softmax(s * 1000))  # big by scaling too
+
+
+# ------------------------------------------------------------ section 5: masks
+
+
+def test_causal_mask_picture_claims():
+    causal = attention.causal_mask(9)
+    assert causal.shape == (9, 9) and causal.dtype == bool
+    assert causal[0].tolist() == [True] + [False] * 8  # "tom may look only at itself"
+    assert causal[-1].all()  # "bank, the last word, may look at all nine"
+    assert (causal == np.tril(np.ones((9, 9), dtype=bool))).all()  # "on and below the diagonal"
+
+
+def test_masked_weights_are_exactly_zero_and_rows_sum_to_one(story):
+    causal = attention.causal_mask(9)
+    masked_scores = np.where(causal, story["scores"], -np.inf)
+    w = attention.softmax(masked_scores)
+    assert np.exp(-np.inf) == 0.0  # "e^(-inf) = 0"
+    assert (w[~causal] == 0).all()  # "exactly 0"
+    assert np.triu(w, k=1).max() == 0  # "the upper triangle is all zeros"
+    assert np.allclose(w.sum(axis=1), 1)  # "the allowed words share the whole 1"
+    assert w[0, 0] == 1.0  # "tom gives all its attention (1.00) to itself"
+    _, w_helper = attention.scaled_dot_product_attention(story["Q"], story["K"], story["X"] @ story["W_v"],
+                                                         mask=causal)
+    assert np.allclose(w, w_helper)
+    # the same as masking by hand with the independent softmax, row by row
+    for i in range(9):
+        assert np.allclose(w[i, : i + 1], ref_softmax(story["scores"][i, : i + 1]))
+
+
+def test_causal_mask_changes_fish_not_bank(story):
+    idx = story["idx"]
+    w = attention.softmax(np.where(attention.causal_mask(9), story["scores"], -np.inf))
+    fish = idx["fish"]
+    # "fish can no longer see river or bank, so it keeps most of its weight for itself"
+    assert w[fish, idx["river"]] == 0 and w[fish, idx["bank"]] == 0
+    assert np.argmax(w[fish]) == fish and w[fish, fish] > 0.5
+    assert np.argmax(story["weights"][fish]) == idx["fish"] and story["weights"][fish, idx["river"]] > 0.3
+    # "bank's row does not change at all"
+    assert np.allclose(w[idx["bank"]], story["weights"][idx["bank"]])
+
+
+def test_padding_mask_claims(batch, story):
+    n, n2, pad = batch["n"], batch["n2"], batch["pad"]
+    assert batch["tokens2"] == ["tom", "is", "at", "the", "bank"]
+    assert (n, n2) == (9, 5)  # "9 words", "5 words", "4 padding slots"
+    assert pad.shape == (2, 1, 9)  # "its middle axis of size 1"
+    assert pad[:, 0].astype(int).tolist() == [[1] * 9, [1] * 5 + [0] * 4]
+    w0, w1 = batch["w_nomask"], batch["w_pad"]
+    b2 = batch["tokens2"].index("bank")
+    # "without the mask, padding takes more than a quarter of bank's attention"
+    assert w0[1, b2, n2:].sum() > 0.25
+    # "with the mask they get exactly 0, and the real words share all of it"
+    assert (w1[1, :, n2:] == 0).all()
+    assert np.allclose(w1[1, :n2].sum(axis=1), 1)
+    # masking = dropping the padding and sharing the whole 1 among the real words
+    assert np.allclose(w1[1, b2, :n2], w0[1, b2, :n2] / w0[1, b2, :n2].sum())
+    # "bank in this short sentence attends mostly to itself"
+    assert np.argmax(w1[1, b2]) == b2 and np.argmax(w0[1, b2]) == b2
+    # "the long sentence has no padding, so its weights are the same as before"
+    assert np.allclose(w1[0], story["weights"]) and np.allclose(w0[0], story["weights"])
+
+
+# ------------------------------------------------------------ sections 6 and 8: the whole matrix
+
+
+def test_whole_weight_matrix_claims(story):
+    w, idx, tokens = story["weights"], story["idx"], story["tokens"]
+    assert np.allclose(w.sum(axis=1), 1)
+    assert np.allclose(w, attention.softmax(story["scores"]))
+    topic = [idx["river"], idx["fish"]]
+    # "river, fish and bank all give most of their attention to these two topic words"
+    for word in ("river", "fish", "bank"):
+        assert w[idx[word], topic].sum() > 0.5
+        assert set(np.argsort(-w[idx[word]])[:2]) <= set(topic) | {idx[word]}
+    # "the brightest cells sit in the columns of river and fish" (off the diagonal)
+    off = w.copy()
+    np.fill_diagonal(off, 0)
+    assert set(np.unravel_index(np.argsort(-off, axis=None)[:3], w.shape)[1]) <= set(topic)
+    # "small words such as the spread their attention almost evenly"
+    assert w[idx["the"]].max() - w[idx["the"]].min() < 0.05
+
+
+def test_bank_attends_mostly_to_river_and_fish(story):
+    w, tokens = story["weights"][story["idx"]["bank"]], story["tokens"]
+    order = [tokens[j] for j in np.argsort(-w)]
+    assert order[:3] == ["river", "fish", "bank"]  # "river and fish come first, then bank itself"
+    others = [w[j] for j, t in enumerate(tokens) if t not in ("river", "fish", "bank")]
+    assert max(others) < 0.1  # "every other word gets less than 0.1"
+
+
+# ------------------------------------------------------------ pictures
+
+
+def test_softmax_steps_figure_draws_the_three_stages(story):
+    s = story["scores"][8]
+    e = np.exp(s)
+    fig = plots.softmax_steps_figure(story["tokens"], s, e, e / e.sum(), query="bank")
+    axes = fig.axes
+    assert len(axes) == 3
+    for ax, values in zip(axes, (s, e, e / e.sum())):
+        heights = [p.get_height() for p in ax.patches]
+        assert np.allclose(heights, values)
+        assert [t.get_text() for t in ax.get_xticklabels()] == story["tokens"]
+        assert ax.get_xlabel() and ax.get_ylabel()
+    assert axes[2].get_title().endswith("sum = 1.00")
+    matplotlib.pyplot.close(fig)
+
+
+def test_mask_and_padding_pictures(story, batch):
+    fig, (ax1, ax2) = plots.new_figure(1, 2)
+    h = plots.mask_heatmap(ax1, attention.causal_mask(9), story["tokens"], story["tokens"])
+    assert (h.image.get_array() == np.tril(np.ones((9, 9)))).all()
+    assert [t.get_text() for t in h.texts[:9]] == ["1"] + ["0"] * 8
+    plots.padding_picture(ax2, [story["tokens"], batch["tokens2"]], batch["pad"])
+    assert (ax2.images[0].get_array() == batch["pad"][:, 0]).all()
+    texts = [t.get_text() for t in ax2.texts]
+    assert texts[:9] == story["tokens"] and texts[9:] == batch["tokens2"] + ["<pad>"] * 4
+    matplotlib.pyplot.close(fig)
+
+
+def test_query_arc_diagram_moves_in_place(story):
+    fig, ax = plots.new_figure()
+    w = story["weights"]
+    arcs = plots.QueryArcDiagram(ax, story["tokens"], w[8], 8)
+    n_artists = len(ax.patches), len(ax.texts)
+    for q in (0, 4, 8):
+        arcs.set_query(q, w[q])
+        assert (len(ax.patches), len(ax.texts)) == n_artists  # nothing new drawn
+        for j, arc in enumerate(arcs.arcs):
+            assert arc.get_center()[0] == pytest.approx((q + j) / 2)
+            assert arc.get_linewidth() == pytest.approx(max(w[q, j] * 14, 0.3))
+        assert [t.get_fontweight() for t in arcs.token_texts].count("bold") == 1
+        assert arcs.token_texts[q].get_fontweight() == "bold"
+    row = attention.softmax(np.where(attention.causal_mask(9), story["scores"], -np.inf))[4]
+    arcs.set_query(4, row)
+    assert [a.get_visible() for a in arcs.arcs] == [True] * 5 + [False] * 4  # masked: no arc
+    matplotlib.pyplot.close(fig)
+
+
+# ------------------------------------------------------------ panels
+
+
+def bar_heights(panel):
+    return np.array([p.get_height() for p in panel.fig.axes[0].patches])
+
+
+def test_temperature_panel_follows_the_slider(story):
+    s = story["scores"][8]
+    panel = widgets.temperature_panel(story["tokens"], s, query="bank")
+    assert list(panel.controls) == ["temperature"]
+    slider = panel.controls["temperature"]
+    assert slider.value == 1.0 and min(slider.options, key=lambda o: o[1])[1] == 0.1
+    assert [v for _, v in slider.options][-1] == 5.0
+    assert np.allclose(bar_heights(panel), ref_softmax(s))
+    assert "river 0.35, fish 0.26, bank 0.15" in panel.text
+    entropies, tops = [], []
+    for _, T in slider.options:
+        before = panel.text
+        slider.value = T  # as the mouse does
+        w = ref_softmax(s, T)
+        assert np.allclose(bar_heights(panel), w)
+        assert np.isfinite(bar_heights(panel)).all()
+        assert f"max weight {w.max():.2f}" in panel.text
+        assert f"entropy {ref_entropy(w):.2f}" in panel.text
+        assert f"T = {T:g}" in panel.fig.axes[0].get_title()
+        if T != 1.0:
+            assert panel.text != before
+        entropies.append(ref_entropy(w))
+        tops.append(w.max())
+    assert (np.diff(entropies) > 0).all() and (np.diff(tops) < 0).all()
+    text = panel.set(temperature=0.1)
+    assert text.startswith("T = 0.1: top weights river 0.95")
+    assert panel.reset().startswith("T = 1: top weights river 0.35, fish 0.26, bank 0.15")
+    assert slider.value == 1.0
+    matplotlib.pyplot.close(panel.fig)
+
+
+def explorer_parts(panel):
+    ax_heat = next(ax for ax in panel.fig.axes if ax.images and ax.get_ylabel() == "query")
+    ax_arc = next(ax for ax in panel.fig.axes if any(isinstance(p, Arc) for p in ax.patches))
+    arcs = [p for p in ax_arc.patches if isinstance(p, Arc)]
+    frame = next(p for p in ax_heat.patches if not isinstance(p, Arc))
+    return ax_heat, ax_arc, arcs, frame
+
+
+def expected_weights(scores, mask, T):
+    if mask == "causal":
+        scores = np.where(attention.causal_mask(len(scores)), scores, -np.inf)
+    return attention.softmax(scores, temperature=T)
+
+
+def test_explorer_panel_controls_drive_heatmap_and_arcs(story):
+    tokens, scores = story["tokens"], story["scores"]
+    panel = widgets.attention_explorer_panel(tokens, scores, query="bank")
+    assert list(panel.controls) == ["query", "mask", "temperature"]
+    assert list(panel.controls["query"].options) == tokens
+    assert list(panel.controls["mask"].options) == ["none", "causal"]
+    ax_heat, ax_arc, arcs, frame = explorer_parts(panel)
+    n_texts = len(ax_heat.texts) + len(ax_arc.texts)
+    assert np.allclose(ax_heat.images[0].get_array(), ref_softmax(scores))
+    # "bank attends mostly to river and fish" in the starting readout
+    assert panel.text.startswith("bank (mask: none, T = 1): top weights river 0.35, fish 0.26")
+    cases = [("fish", "causal", 1.0), ("tom", "causal", 0.1), ("tom", "none", 5.0),
+             ("river", "none", 0.1), ("bank", "causal", 5.0), ("the", "causal", 0.3)]
+    for query, mask, T in cases:
+        before = panel.text
+        panel.controls["query"].value = query
+        panel.controls["mask"].value = mask
+        panel.controls["temperature"].value = T
+        assert panel.text != before
+        q = tokens.index(query)
+        w = expected_weights(scores, mask, T)
+        shown = np.asarray(ax_heat.images[0].get_array())
+        assert np.isfinite(shown).all() and np.allclose(shown, w)
+        assert frame.get_y() == pytest.approx(q - 0.5)
+        for j, arc in enumerate(arcs):
+            assert arc.get_linewidth() == pytest.approx(max(w[q, j] * 14, 0.3))
+            assert arc.get_center()[0] == pytest.approx((q + j) / 2)
+            assert arc.get_visible() == bool(w[q, j] > 0)
+        assert f"row sum {w[q].sum():.2f}" in panel.text and "row sum 1.00" in panel.text
+        assert f"max weight {w[q].max():.2f}" in panel.text
+        assert ax_arc.get_title() == f"what {query} attends to"
+        assert (len(ax_heat.texts) + len(ax_arc.texts)) == n_texts  # updated in place
+    matplotlib.pyplot.close(panel.fig)
+
+
+def test_explorer_panel_causal_readouts(story):
+    panel = widgets.attention_explorer_panel(story["tokens"], story["scores"])
+    text = panel.set(query="fish", mask="causal")
+    # the notebook's example: fish loses river and bank, keeps most weight for itself
+    assert text.startswith("fish (mask: causal, T = 1): top weights fish 0.75")
+    assert "hidden keys: at, the, river, bank" in text
+    text = panel.set(query="tom")
+    assert text.startswith("tom (mask: causal, T = 1): top weights tom 1.00\n")  # only itself
+    assert "hidden keys: is, going, to, fish, at, the, river, bank" in text
+    # "why does bank not change?": the last word hides nothing under the causal mask
+    causal_bank = panel.set(query="bank", mask="causal")
+    none_bank = panel.set(mask="none")
+    assert "hidden keys: none" in causal_bank
+    assert causal_bank.replace("causal", "none") == none_bank
+    assert panel.reset() == none_bank
+    matplotlib.pyplot.close(panel.fig)
+
+
+# ------------------------------------------------------------ the notebook file
+
+
+def test_notebook_is_executed_cleanly_and_highlights_its_steps():
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
+    for c in code:
+        for out in c["outputs"]:
+            assert out["output_type"] != "error"
+            assert not (out["output_type"] == "stream" and out["name"] == "stderr")
+            assert "Warning" not in "".join(out.get("text", ""))
+    setup = "".join(code[0]["source"])
+    assert "%matplotlib widget" in setup
+    assert 'pipeline_diagram(highlight=["mask", "softmax"])' in setup
+    text = "\n".join("".join(c["source"]) for c in nb["cells"])
+    for line in ("scores = Q @ K.T / np.sqrt(d_k)", "e = np.exp(s)", "w = e / e.sum()",
+                 "np.exp(x - x.max())", "np.where(causal, scores, -np.inf)"):
+        assert line in text  # the key maths lines are visible where they are taught
+    assert "np.errstate" in text
+    # the printed bank weights, largest first: river, fish, bank
+    last_code_out = "".join("".join(o.get("text", "")) for o in code[-1]["outputs"])
+    assert [line.split()[0] for line in last_code_out.strip().splitlines()[:3]] == ["river", "fish", "bank"]
