@@ -681,7 +681,7 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
     """Notebook 05: the same projections cut into 1, 2, 3 or 6 heads; one heatmap per head.
 
     Controls: `num_heads` (ToggleButtons over head_counts), `sentence` (Dropdown of the
-    story's two sentences). Unused heatmap slots are hidden; the readout names, for each
+    story's two sentences), `sharpness` (slider multiplying W_q; 1 = the given W_q). Unused heatmap slots are hidden; the readout names, for each
     head, the word *bank* attends to most and the word *going* attends to most.
     """
     from . import plots
@@ -717,12 +717,12 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
             ax.set_position([left + c * cell_w + 0.06,
                              top - (r + 1) * cell_h + (cell_h - height) / 2 + 0.04, side, height])
 
-    def update(num_heads, sentence):
+    def update(num_heads, sentence, sharpness):
         tokens, X = matrices[sentence]
-        _, weights = multi_head_attention(X, W_q, W_k, W_v, W_o, num_heads)  # (h, n, n)
+        _, weights = multi_head_attention(X, sharpness * W_q, W_k, W_v, W_o, num_heads)  # (h, n, n)
         d_k = X.shape[1] // num_heads
         labels = [display_word(t) for t in tokens]
-        lines = [f"{num_heads} head(s), d_k = {d_k}, sentence: {sentences[sentence]}"]
+        lines = [f"{num_heads} head(s), d_k = {d_k}, sharpness {sharpness:.2f}, sentence: {sentences[sentence]}"]
         arrange(num_heads)
         bank, going = tokens.index("bank"), tokens.index("going")
         for h, (ax, hm) in enumerate(zip(axes, maps)):
@@ -745,6 +745,7 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
         "sentence": W.Dropdown(options=[(text, key) for key, text in sentences.items()], value="river",
                                description="sentence", style={"description_width": "110px"},
                                layout=W.Layout(width="480px")),
+        "sharpness": slider("sharpness × W_q", 1.0, min=0.0, max=2.0, step=0.1),
     }
     return Panel(controls, fig, update, title="One heatmap per head")
 # ==== end notebook 05 ====

@@ -104,10 +104,33 @@ def test_panel_shows_one_heatmap_per_head_with_the_right_weights(panel, vectors,
         assert [t.get_text() for t in ax.get_xticklabels()] == tokens
         assert np.isfinite(image).all()
     lines = panel.text.splitlines()
-    assert lines[0].startswith(f"{heads} head(s), d_k = {6 // heads}")
+    assert lines[0].startswith(f"{heads} head(s), d_k = {6 // heads}, sharpness 1.00")
     assert len(lines) == 1 + heads
     bank = tokens.index("bank")
     assert f"bank -> {tokens[int(np.argmax(w[0, bank]))]}" in lines[1]
+
+
+@pytest.mark.parametrize("sharpness", [0.0, 0.5, 2.0])
+def test_panel_sharpness_scales_w_q(panel, vectors, sharpness):
+    W_q, W_k, W_v, W_o, h = attention.demo_heads()
+    tokens, X = embeddings.sentence_matrix(embeddings.SENTENCE, vectors)
+    panel.controls["sharpness"].value = sharpness
+    _, w = multi_head_attention(X, sharpness * W_q, W_k, W_v, W_o, h)
+    for head, ax in enumerate(visible_axes(panel)):
+        np.testing.assert_allclose(ax.images[0].get_array(), w[head])
+    if sharpness == 0.0:  # no question asked: every word gets the same weight
+        np.testing.assert_allclose(w, 1 / len(tokens))
+    going, tom = tokens.index("going"), tokens.index("tom")
+    assert f"going -> {tokens[int(np.argmax(w[1, going]))]}" in panel.text
+
+
+def test_sharper_queries_give_sharper_weights(vectors):
+    W_q, W_k, W_v, W_o, h = attention.demo_heads()
+    tokens, X = embeddings.sentence_matrix(embeddings.SENTENCE, vectors)
+    going, tom = tokens.index("going"), tokens.index("tom")
+    tom_weight = [multi_head_attention(X, s * W_q, W_k, W_v, W_o, h)[1][1, going, tom]
+                  for s in np.linspace(0, 2, 11)]
+    assert np.all(np.diff(tom_weight) > 0)
 
 
 def test_panel_set_and_reset(panel):
