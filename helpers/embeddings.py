@@ -70,13 +70,25 @@ class UnknownWordError(KeyError, ValueError):
         return self.message
 
 
+class ToyVectors(KeyedVectors):
+    """KeyedVectors whose lookups hand out copies.
+
+    gensim 4.4's `similarity` normalises the vectors it is given in place (a BLAS
+    scal on a view), which would quietly rescale a float64 table to unit length.
+    Returning copies keeps the table's numbers exactly as written in data/.
+    """
+
+    def get_vector(self, key, norm=False):
+        return np.array(super().get_vector(key, norm=norm))
+
+
 def toy_vectors():
     """The 6-d toy word vectors as gensim KeyedVectors (float64, 44 words).
 
     Holds every word of SENTENCE and CONTRAST_SENTENCE, the river and town
     clusters, and *bank* between them. *river* is [-0.9, 0.9, -0.2, 0.4, 0.2, 0.6].
     """
-    return KeyedVectors.load_word2vec_format(str(TOY_VECTORS_FILE), binary=False, datatype=np.float64)
+    return ToyVectors.load_word2vec_format(str(TOY_VECTORS_FILE), binary=False, datatype=np.float64)
 
 
 def display_word(word):

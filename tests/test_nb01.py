@@ -362,14 +362,14 @@ def test_gensim_bank_neighbours_are_little_place_words(kv):
     assert np.argmax(kv["bank"]) == DIM["place"]  # bank's clearest trait is place
 
 
-def test_gensim_similarity_rescales_a_float64_table():
-    """The notebook's note: similarity() changes stored float64 vectors (gensim 4.4)."""
+def test_gensim_similarity_leaves_the_table_unchanged():
+    """gensim 4.4 normalises looked-up vectors in place; toy_vectors() hands out copies."""
     fresh = E.toy_vectors()
     before = np.array(fresh["bank"])
     value = fresh.similarity("bank", "river")
-    assert np.isclose(value, cos(before, E.toy_vectors()["river"]))  # the cosine is right ...
-    assert not np.allclose(fresh["bank"], before)  # ... but the table changed
-    assert np.isclose(np.linalg.norm(fresh["bank"]), 1.0)
+    assert np.isclose(value, cos(before, E.toy_vectors()["river"]))
+    np.testing.assert_array_equal(fresh["bank"], before)
+    np.testing.assert_array_equal(fresh.vectors, E.toy_vectors().vectors)
 
 
 # --------------------------------------------------------------- 7. word2vec
@@ -395,8 +395,8 @@ def test_corpus_is_a_few_hundred_sentences_with_both_banks():
 
 def test_word2vec_settings_as_described(wv):
     params = inspect.signature(E.train_word2vec).parameters
-    assert params["window"].default == 3  # "up to 3 on each side"
-    assert wv.vector_size == 12
+    assert params["window"].default == 8  # "up to 8 on each side"
+    assert wv.vector_size == 20
     assert "bank" in wv.key_to_index
 
 
@@ -466,7 +466,7 @@ def test_word2vec_bank_sits_between(wv):
 
 def test_word2vec_bank_blends_both_meanings(wv):
     for w in ["river", "fish", "water", "money", "deposit", "cash"]:
-        assert wv.similarity("bank", w) > 0.4, w
+        assert round(float(wv.similarity("bank", w)), 2) >= 0.4, w  # "0.4 or more"
 
 
 # ------------------------------------------------------------- 8. the problem
@@ -479,7 +479,7 @@ def test_bank_has_the_same_vector_in_both_sentences(kv, wv):
     assert not {"river", "fish"} & set(tb)
     assert np.array_equal(Xa[ta.index("bank")], Xb[tb.index("bank")])
     assert np.array_equal(Xa[ta.index("bank")], E.toy_vectors()["bank"])
-    assert wv["bank"].shape == (12,) and sum(k == "bank" for k in wv.index_to_key) == 1
+    assert wv["bank"].shape == (20,) and sum(k == "bank" for k in wv.index_to_key) == 1
 
 
 # ------------------------------------------------------------ pictures (notebook 01 section)
