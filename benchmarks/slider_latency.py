@@ -12,10 +12,14 @@ their options, checkboxes flip) and times, inside the kernel with
 change:
 
   update  the panel's update function (changes the artists; wrapped and timed)
-  widget  the rest of the value change: traitlets, the readout HTML sync,
-          ``draw_idle`` (ipympl sends a "draw" request to the browser)
-  draw    the browser answers with "draw"; ipympl runs ``canvas.draw()``:
-          first the Agg render of the whole figure (``FigureCanvasAgg.draw``) ...
+  widget  the rest of the value change: traitlets, the readout HTML sync
+  draw    the Agg render. A Panel with ``draw_frame`` (helpers.widgets) renders
+          the frame itself inside the value change: only the changed artists
+          over a cached background, or the whole figure when the layout
+          changed. (An older Panel only called ``draw_idle``: ipympl sent a
+          "draw" request to the browser, which answered "draw", and then
+          ``canvas.draw()`` rendered the whole figure; the script emulates
+          that answer.) ...
   png     ... then ``manager.refresh_all()`` -> ``canvas.get_diff_image()``:
           compare with the previous frame, keep changed pixels (``diff`` mode)
           or the whole frame (``full``), encode as PNG with Pillow ...
@@ -61,8 +65,8 @@ GOAL_MS = 20.0
 PARTS = ("update", "widget", "draw", "png", "send")
 PART_NAMES = {
     "update": "update function (artist changes)",
-    "widget": "widget overhead (traitlets, readout, draw_idle)",
-    "draw": "Agg render (canvas.draw)",
+    "widget": "widget overhead (traitlets, readout)",
+    "draw": "Agg render (Panel.draw_frame or canvas.draw)",
     "png": "diff + PNG encode (get_diff_image)",
     "send": "comm send of the PNG",
 }
@@ -271,6 +275,26 @@ def measure_in_kernel(user_ns, samples=30, warmup=3, device_pixel_ratio=1.0, out
             t3, c3 = clock(), thread_time()
             return (t1 - t0, t2 - t1, t3 - t2), (c1 - c0, c2 - c1, c3 - c2), mode, len(png or b"")
 
+        # A Panel with `draw_frame` renders and pushes each frame itself while a browser
+        # is attached (no "draw" round trip): time its parts where they happen.
+        pushes = is_web and syncing is not None and hasattr(panel, "draw_frame")
+        frame = {}
+
+        def timed(key, fn):
+            def wrapper(*args):
+                t, c = clock(), thread_time()
+                result = fn(*args)
+                frame[key] = (clock() - t, thread_time() - c)
+                if key == "png":
+                    frame["size"] = len(result or b"")
+                return result
+            return wrapper
+
+        if pushes:  # instance attributes shadow the methods ipympl calls
+            canvas.get_diff_image = timed("png", canvas.get_diff_image)
+            canvas.send_binary = timed("send", canvas.send_binary)
+            panel.draw_frame = timed("frame", panel.draw_frame)
+
         render()  # the first (full) frame the browser gets when the canvas appears
         rec["figure"] = _figure_facts(fig)
         try:
@@ -301,6 +325,7 @@ def measure_in_kernel(user_ns, samples=30, warmup=3, device_pixel_ratio=1.0, out
                 parts["total"], parts["cpu"], modes, sizes, errors = [], [], [], [], []
                 for k, v in enumerate(values):
                     timing.clear()
+                    frame.clear()
                     t0, c0 = clock(), thread_time()
                     try:
                         w.value = v
@@ -308,18 +333,28 @@ def measure_in_kernel(user_ns, samples=30, warmup=3, device_pixel_ratio=1.0, out
                         errors.append(f"{v!r}: {type(e).__name__}: {e}")
                         continue
                     t1, c1 = clock(), thread_time()
-                    (draw, png, send), cpus, mode, size = render()
+                    if pushes:  # the frame was drawn and sent inside the value change
+                        if "frame" not in frame:
+                            continue
+                        (fw, fc), (pw, pc), (sw, sc) = (frame.get(k, (0.0, 0.0)) for k in ("frame", "png", "send"))
+                        draw, png, send = fw - pw - sw, pw, sw
+                        cpus = (fc - pc - sc, pc, sc)
+                        mode, size = canvas._current_image_mode, frame.get("size", 0)
+                        inline, inline_cpu = fw, fc
+                    else:
+                        (draw, png, send), cpus, mode, size = render()
+                        inline = inline_cpu = 0.0
                     cpu = thread_time() - c0
                     if "update" not in timing:  # no change event (value equal to the old one)
                         continue
                     if k < warmup:
                         continue
                     upd, upd_cpu = timing["update"]
-                    for p, x in zip(PARTS, (upd, t1 - t0 - upd, draw, png, send)):
+                    for p, x in zip(PARTS, (upd, t1 - t0 - upd - inline, draw, png, send)):
                         parts[p].append(1000 * x)
-                    for p, x in zip(PARTS, (upd_cpu, c1 - c0 - upd_cpu) + cpus):
+                    for p, x in zip(PARTS, (upd_cpu, c1 - c0 - upd_cpu - inline_cpu) + cpus):
                         cpu_parts[p].append(1000 * x)
-                    parts["total"].append(1000 * (t1 - t0 + draw + png + send))
+                    parts["total"].append(1000 * (t1 - t0 - inline + draw + png + send))
                     parts["cpu"].append(1000 * cpu)
                     modes.append(mode)
                     sizes.append(size)
@@ -330,6 +365,8 @@ def measure_in_kernel(user_ns, samples=30, warmup=3, device_pixel_ratio=1.0, out
                 rec["controls"].append(crec)
         finally:
             panel._update = original_update
+            if pushes:
+                del canvas.get_diff_image, canvas.send_binary, panel.draw_frame
             try:
                 panel.reset()
             except Exception:

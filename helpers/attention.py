@@ -76,6 +76,27 @@ def _as_bool_mask(mask, name="mask"):
     return arr
 
 
+def _largest(arr):
+    """The largest magnitude in `arr`, written for a message: '3.2e+200'."""
+    return f"{float(np.max(np.abs(arr))):.3g}"
+
+
+def _or_float64(dtype):
+    return "" if np.dtype(dtype) == np.float64 else " (or compute in float64)"
+
+
+def _project(X, W, x_name, w_name):
+    """X @ W, or a clear ValueError naming both when the product overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        P = X @ W
+    if not np.isfinite(P).all():
+        raise ValueError(
+            f"{x_name} @ {w_name} overflowed {P.dtype}: the largest magnitude in {x_name} is "
+            f"{_largest(X)} and in {w_name} {_largest(W)}; scale them down{_or_float64(P.dtype)}"
+        )
+    return P
+
+
 def _check_positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})")
@@ -173,7 +194,14 @@ def scaled_dot_product_attention(Q, K, V, mask=None):
 
     d_k = Q.shape[-1]
     dtype = np.result_type(Q, K, V)
-    scores = np.matmul(Q, np.swapaxes(K, -1, -2)) / dtype.type(np.sqrt(d_k))  # (..., n_q, n_k)
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below, with a clear message
+        scores = np.matmul(Q, np.swapaxes(K, -1, -2)) / dtype.type(np.sqrt(d_k))  # (..., n_q, n_k)
+    if not np.isfinite(scores).all():
+        raise ValueError(
+            f"the scores Q·Kᵀ/sqrt(d_k) overflowed {dtype}: the largest magnitude in Q is "
+            f"{_largest(Q)} and in K {_largest(K)}, and their products do not fit; "
+            f"scale Q and K down{_or_float64(dtype)}"
+        )
     if mask is not None:
         mask = _as_bool_mask(mask)
         try:
@@ -185,7 +213,7 @@ def scaled_dot_product_attention(Q, K, V, mask=None):
             ) from None
         scores = np.where(mask, scores, -np.inf)
     weights = softmax(scores, axis=-1).astype(dtype)
-    output = np.matmul(weights, V).astype(dtype)  # (..., n_q, d_v)
+    output = np.matmul(weights, V).astype(dtype)  # (..., n_q, d_v); each row a mix of V's rows: finite
     return output, weights
 
 
@@ -245,11 +273,11 @@ def multi_head_attention(X, W_q, W_k, W_v, W_o, num_heads, mask=None):
             ) from None
         mask = mask[..., None, :, :] if mask.ndim > 2 else mask  # add the heads axis
 
-    Q = split_heads(X @ mats["W_q"], num_heads)  # (..., h, n, d_k)
-    K = split_heads(X @ mats["W_k"], num_heads)
-    V = split_heads(X @ mats["W_v"], num_heads)
+    Q = split_heads(_project(X, mats["W_q"], "X", "W_q"), num_heads)  # (..., h, n, d_k)
+    K = split_heads(_project(X, mats["W_k"], "X", "W_k"), num_heads)
+    V = split_heads(_project(X, mats["W_v"], "X", "W_v"), num_heads)
     heads, weights = scaled_dot_product_attention(Q, K, V, mask)  # (..., h, n, d_k), (..., h, n, n)
-    output = merge_heads(heads) @ mats["W_o"]  # (..., n, d_model)
+    output = _project(merge_heads(heads), mats["W_o"], "the concatenated heads", "W_o")  # (..., n, d_model)
     return output.astype(heads.dtype), weights
 
 

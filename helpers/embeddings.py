@@ -53,16 +53,23 @@ __all__ = [
 class UnknownWordError(KeyError, ValueError):
     """Raised when a sentence has words the vectors do not know; lists them all."""
 
-    def __init__(self, unknown, vocabulary):
+    def __init__(self, unknown, vocabulary, table="the vectors"):
         self.unknown = list(unknown)
+        vocabulary = list(vocabulary)
         parts = []
         for word in self.unknown:
-            near = difflib.get_close_matches(word, vocabulary, n=3, cutoff=0.6)
-            hint = f" (did you mean {', '.join(display_word(w) for w in near)}?)" if near else ""
+            near = difflib.get_close_matches(word, vocabulary, n=3, cutoff=0.75)  # 0.6 offered "we" for "went"
+            if near:
+                hint = f" (did you mean {', '.join(display_word(w) for w in near)}?)"
+            elif not word.isascii():  # another script, e.g. Chinese: say why nothing is near
+                hint = " (not an English word)"
+            else:
+                hint = ""
             parts.append(f"'{display_word(word)}'{hint}")
         self.message = (
             f"unknown word{'s' if len(parts) > 1 else ''}: {'; '.join(parts)}. "
-            f"The vectors know {len(vocabulary)} words; use only those."
+            f"{table[:1].upper()}{table[1:]} {'knows' if table != 'the vectors' else 'know'} "
+            f"{len(vocabulary)} English words; use only those."
         )
         super().__init__(self.message)
 
@@ -80,6 +87,11 @@ class ToyVectors(KeyedVectors):
 
     def get_vector(self, key, norm=False):
         return np.array(super().get_vector(key, norm=norm))
+
+
+def _table_name(vectors):
+    """How an UnknownWordError names `vectors`: 'the toy table' or 'the vectors'."""
+    return "the toy table" if isinstance(vectors, ToyVectors) else "the vectors"
 
 
 def toy_vectors():
@@ -126,7 +138,7 @@ def sentence_matrix(text, vectors=None):
     tokens = tokenize(text)
     unknown = [t for t in dict.fromkeys(tokens) if t not in vectors.key_to_index]
     if unknown:
-        raise UnknownWordError(unknown, list(vectors.key_to_index))
+        raise UnknownWordError(unknown, list(vectors.key_to_index), _table_name(vectors))
     X = np.stack([np.asarray(vectors[t], dtype=np.float64) for t in tokens])  # (n, d)
     return tokens, X
 
@@ -229,7 +241,7 @@ class Map2D:
     def __getitem__(self, word):
         """The (2,) position of a fitted word."""
         if word not in self._index:
-            raise UnknownWordError([word], self.words)
+            raise UnknownWordError([word], self.words, "this map")
         return self.coords[self._index[word]]
 
 
@@ -244,7 +256,7 @@ def project_2d(vectors, words=None):
         words = list(vectors.key_to_index) if words is None else list(words)
         unknown = [w for w in dict.fromkeys(words) if w not in vectors.key_to_index]
         if unknown:
-            raise UnknownWordError(unknown, list(vectors.key_to_index))
+            raise UnknownWordError(unknown, list(vectors.key_to_index), _table_name(vectors))
         X = np.stack([np.asarray(vectors[w], dtype=np.float64) for w in words])
     else:
         X = as_float_array(vectors, "vectors").astype(np.float64)

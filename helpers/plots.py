@@ -260,6 +260,7 @@ class EmbeddingMap:
         dot, label = self.points.get(name) or self.markers[name][:2]
         dot.set_data([x], [y])
         label.xy = (x, y)
+        label.stale = True  # a plain attribute: tell matplotlib (and blitting panels) it moved
         if name in self.markers:
             arrow = self.markers[name][2]
             if arrow is not None:
@@ -272,7 +273,8 @@ class EmbeddingMap:
         dot, = self.ax.plot([x], [y], marker, color=color, markersize=20, zorder=5,
                             markeredgecolor="black")
         text = self.ax.annotate(label or name, (x, y), xytext=(8, -16), textcoords="offset points",
-                                fontsize=FONT, color=color, fontweight="bold")
+                                fontsize=FONT, color=color, fontweight="bold",
+                                zorder=5)  # above the fixed words: only the marker is redrawn
         arrow = None
         if arrow_from is not None:
             start = tuple(self.map(arrow_from))

@@ -15,9 +15,17 @@ import html
 import io
 
 import ipywidgets as W
+import matplotlib
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 __all__ = ["Panel", "slider", "int_slider"]
+
+
+def _changeable(ax):
+    """The artists of an Axes that an update may change: all but its background, frame and axes."""
+    fixed = {ax.patch, ax.xaxis, ax.yaxis, *ax.spines.values()}
+    return [a for a in ax.get_children() if a not in fixed]
 
 
 def slider(description, value, min=-1.0, max=1.0, step=0.05, readout_format=".2f", width="340px"):
@@ -40,14 +48,29 @@ class Panel:
     controls: dict name -> ipywidgets value widget (sliders, dropdowns, toggles).
     fig: a matplotlib figure made with helpers.plots.new_figure (drawn once).
     update: function(**values) -> str; changes the figure's artists, returns the readout.
+    catch: exception classes that `update` raises for bad input (e.g. (UnknownWordError,
+    ValueError, TypeError)): refresh shows their message in `message` (and `error`),
+    keeps the figure and readout of the last good input and returns that readout; the
+    next successful update clears the message. Other exceptions propagate.
     A Reset button puts every control back to its starting value.
+
+    Redrawing: while a browser shows the figure (an ipympl canvas that got the
+    front-end's "initialized" message), every update renders the new frame at
+    once and pushes it (`draw_frame`), without waiting for the browser to ask.
+    Only the artists that change are redrawn, over a cached picture of the
+    rest ("blitting"). Without a browser (tests, nbconvert, a static backend)
+    the figure is drawn the ordinary way (`draw_idle`).
     """
 
-    def __init__(self, controls, fig, update, *, title="", columns=1):
+    def __init__(self, controls, fig, update, *, title="", columns=1, catch=()):
         self.controls = dict(controls)
         self.fig = fig
         self.title = title
         self._update = update
+        # Exceptions of these classes raised by `update` (bad input typed by a student) are
+        # shown in self.message; the figure and the readout keep their last good state.
+        self._catch = tuple(catch)
+        self.error = ""  # the message of the last caught exception, "" after a success
         self._initial = {k: w.value for k, w in self.controls.items()}
         self._holding = False
         self.readout = W.HTML()
@@ -56,6 +79,14 @@ class Panel:
         self.reset_button.on_click(lambda _: self.reset())
         for w in self.controls.values():
             w.observe(self._on_change, names="value")
+        self._background = None  # the cached picture of everything that does not change
+        self._layout = None  # what the background depends on (see _layout_key)
+        self._dynamic = set()  # artists an update has changed so far
+        self._whole = set()  # axes whose limits an update has changed: redrawn whole
+        self._scales = {}
+        self._redrawn = []  # what draw_frame draws over the background, in drawing order
+        self._own_draw = False
+        fig.canvas.mpl_connect("draw_event", self._on_draw_event)
         self.text = ""
         self.refresh()
         self._columns = columns
@@ -68,9 +99,25 @@ class Panel:
 
     def refresh(self):
         """Run the update function with the current values and redraw (in place)."""
-        self.text = self._update(**self.values())
+        interactive = matplotlib.is_interactive()
+        matplotlib.interactive(False)  # no "draw" request per changed artist: one redraw below
+        try:
+            self.text = self._update(**self.values())
+        except self._catch as err:  # friendly message; keep the last good figure and readout
+            self.error = str(err)
+            self.message.value = (f"<div style='font-size:14px; color:#B35806'>"
+                                  f"{html.escape(self.error)}</div>")
+            return self.text
+        finally:
+            matplotlib.interactive(interactive)
+        if self.error:  # this input worked: take the last error's message away
+            self.error = ""
+            self.message.value = ""
         self.readout.value = f"<pre style='font-size:14px; margin:0'>{html.escape(self.text)}</pre>"
-        self.fig.canvas.draw_idle()
+        if getattr(self.fig.canvas, "syncing_data_url", True):  # no browser shows it (yet)
+            self.fig.canvas.draw_idle()
+        else:
+            self.draw_frame()
         return self.text
 
     def set(self, **values):
@@ -93,6 +140,98 @@ class Panel:
     def _on_change(self, change):
         if not self._holding:
             self.refresh()
+
+    # -- drawing: full frames, or only the changed artists over a cached background
+    def draw_frame(self):
+        """Render the current state into the canvas and show it (ipympl: push it to the browser).
+
+        Artists changed since the last frame are found by matplotlib's `stale`
+        flags. If they were already redrawn in earlier frames and the layout is
+        the same (figure size, axes positions and visibility), the cached
+        background is restored and only those artists, and the artists stacked
+        above them in their axes, are drawn again. An axes whose limits or tick
+        labels change (say, a bar chart that rescales) is redrawn whole, ticks
+        and all. Otherwise the figure is drawn in full: first without what is
+        redrawn, to cache the background, then with it.
+        """
+        fig, canvas = self.fig, self.fig.canvas
+        if not isinstance(canvas, FigureCanvasAgg):  # no pixel buffer to blit into
+            canvas.draw()
+            return
+        candidates = [a for ax in fig.axes if ax.get_visible() for a in _changeable(ax)]
+        changed = {a for a in candidates if a.stale}
+        figure_changed = any(a.stale for a in fig.get_children() if a not in fig.axes and a is not fig.patch)
+        layout, scales = self._layout_key()
+        rescaled = {ax for ax, scale in scales.items() if scale != self._scales.get(ax)} - self._whole
+        if (self._background is None or layout != self._layout or figure_changed or rescaled
+                or not changed <= self._dynamic):
+            if self._background is not None and layout == self._layout:
+                # axes whose limits move with the data are redrawn whole from now on
+                self._whole |= {ax for ax in rescaled if scales[ax][:2] != self._scales[ax][:2]}
+            self._dynamic |= changed
+            self._full_draw(layout, scales)
+        else:
+            canvas.restore_region(self._background)
+            renderer = canvas.get_renderer()
+            for a in self._redrawn:
+                a.draw(renderer)
+        for a in candidates:
+            a.stale = False
+        for ax in fig.axes:
+            ax.stale = False
+        fig.stale = False
+        canvas.blit(fig.bbox)
+
+    def _full_draw(self, layout, scales):
+        canvas = self.fig.canvas
+        self._redrawn = []
+        for ax in self.fig.axes:  # the changing artists and everything stacked above them
+            if not ax.get_visible():
+                continue
+            if ax in self._whole:
+                self._redrawn.append(ax)
+                continue
+            frame = list(ax.spines.values()) if ax.axison and ax.get_frame_on() else []
+            artists = sorted(_changeable(ax) + frame, key=lambda a: a.zorder)  # (not the ticks: slow)
+            lowest = min((a.zorder for a in artists if a in self._dynamic), default=None)
+            if lowest is not None:
+                self._redrawn += [a for a in artists if a.zorder >= lowest]
+        for a in self._redrawn:
+            a.set_animated(True)  # matplotlib leaves animated artists out of a full draw
+        self._own_draw = True
+        try:
+            FigureCanvasAgg.draw(canvas)
+        finally:
+            self._own_draw = False
+            for a in self._redrawn:
+                a.set_animated(False)
+        self._background = canvas.copy_from_bbox(self.fig.bbox)
+        self._layout, self._scales = layout, scales
+        renderer = canvas.get_renderer()
+        for a in self._redrawn:
+            a.draw(renderer)
+
+    def _layout_key(self):
+        """What the cached background depends on: (figure size and axes placement, {axes: scale}).
+
+        An axes' scale is its limits and tick labels.
+        """
+        layout = [self.fig.canvas.get_width_height(physical=True), self.fig.dpi]
+        scales = {}
+        for ax in self.fig.axes:
+            layout.append((ax.get_visible(), tuple(ax.get_position().bounds)))
+            if ax.get_visible():
+                scales[ax] = (ax.get_xlim(), ax.get_ylim()) + tuple(
+                    tuple(axis.major.formatter.format_ticks(axis.get_majorticklocs()))
+                    for axis in (ax.xaxis, ax.yaxis) if axis.get_visible())
+        return layout, scales
+
+    def _on_draw_event(self, event):
+        if not self._own_draw:  # someone else drew the figure: the background may be out of date
+            self._background = None
+            for ax in self.fig.axes:  # what it drew is up to date (empty texts stay `stale`)
+                for a in _changeable(ax):
+                    a.stale = False
 
     # -- showing the panel
     def widget(self):
@@ -163,6 +302,124 @@ def word_vector_panel(vectors, words=None):
         "scale": slider("scale", 1.0, min=0.0, max=1.5, step=0.1),
     }
     return Panel(controls, fig, update, title="A word and its six numbers")
+
+# ==== robustness: sentence panel (only the robustness author edits between these lines) ====
+
+
+def sentence_panel(vectors=None, sentence=None, *, temperature=1.0, max_tokens=12,
+                   temperatures=(0.1, 5.0), figsize=(11, 5)):
+    """A text box for the student's own sentence: its attention weights with the demo head.
+
+    vectors: KeyedVectors (default: the toy table). Controls: `sentence` (a Text box,
+    updated on Enter or when it loses focus) and `temperature` (a slider).
+    Left: the (n, n) weights softmax(Q Kᵀ / sqrt(d_k) / T) of demo_head(), drawn in the
+    top-left block of a fixed max_tokens x max_tokens grid (the other cells are blank,
+    their tick labels empty). Right: the weights of the focus word: *bank* if the
+    sentence has it, else its last word. Unknown words, empty text or more than
+    `max_tokens` words put a friendly message into `panel.message` and leave the figure
+    and readout as they were (Panel(catch=...)).
+    Extra attributes for tests: panel.image (the heatmap's AxesImage), panel.bars
+    (plots.Bars over max_tokens slots), panel.compute(text, temperature) ->
+    (tokens, weights (n, n), focus index), panel.state (tokens, weights, focus of the
+    figure shown now), panel.max_tokens.
+    """
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import FuncFormatter
+
+    from . import plots
+    from .attention import demo_head, softmax
+    from .embeddings import SENTENCE, UnknownWordError, display_word, sentence_matrix, toy_vectors
+
+    kv = toy_vectors() if vectors is None else vectors
+    sentence = SENTENCE if sentence is None else sentence
+    W_q, W_k, W_v = demo_head()
+    m = int(max_tokens)
+
+    def compute(text, temperature):
+        tokens, X = sentence_matrix(text, kv)  # raises UnknownWordError / ValueError / TypeError
+        if len(tokens) > m:
+            raise ValueError(f"that sentence has {len(tokens)} words; this box shows at most {m}. "
+                             f"Try a shorter one.")
+        Q, K = X @ W_q, X @ W_k  # (n, 6), (n, 6)
+        scores = Q @ K.T / np.sqrt(K.shape[1])  # (n, n)
+        weights = softmax(scores, temperature=temperature)  # (n, n), each row sums to 1
+        focus = tokens.index("bank") if "bank" in tokens else len(tokens) - 1
+        return tokens, weights, focus
+
+    tokens0, w0, f0 = compute(sentence, temperature)
+    fig, (ax_h, ax_b) = plots.new_figure(1, 2, figsize=figsize, width_ratios=(1.15, 1))
+    fig.subplots_adjust(left=0.125, right=0.98, top=0.9, bottom=0.25, wspace=0.5)  # room for the colour bar label
+    blank = np.ma.masked_all((m, m))
+    image = ax_h.imshow(blank, cmap=plots.WEIGHTS_CMAP, vmin=0, vmax=1, aspect="auto")
+    fig.colorbar(image, ax=ax_h, fraction=0.046, pad=0.03, label="weight")
+    names = [""] * m  # tick labels, edited in place by update
+    label = FuncFormatter(lambda x, pos: names[int(round(x))] if 0 <= round(x) < m else "")
+    for axis in (ax_h.xaxis, ax_h.yaxis, ax_b.xaxis):
+        axis.set_major_locator(_fixed_locator(range(m)))
+        axis.set_major_formatter(label)
+    for tick in ax_h.get_xticklabels() + ax_b.get_xticklabels():
+        tick.set_rotation(45)
+        tick.set_ha("right")
+    ax_h.tick_params(axis="x", labelrotation=45)
+    ax_b.tick_params(axis="x", labelrotation=45)
+    ax_h.set_xlabel("key")
+    ax_h.set_ylabel("query")
+    ax_h.spines[:].set_visible(False)
+    frame = Rectangle((-0.5, f0 - 0.5), 1, 1, fill=False, edgecolor=plots.TOWN_COLOR, linewidth=3)
+    ax_h.add_patch(frame)
+    heat_title = ax_h.set_title(" ")
+    bars = plots.Bars(ax_b, [""] * m, np.zeros(m), ylim=(0, 1.1), color=plots.OTHER_COLOR,
+                      ylabel="weight")
+    ax_b.xaxis.set_major_formatter(label)  # Bars set fixed labels; use the shared names
+    ax_b.set_xlim(-0.6, m - 0.4)
+    bar_title = ax_b.set_title(" ")
+    ax_b.set_xlabel("key word")
+    state = {}
+
+    def update(sentence, temperature):
+        tokens, w, focus = compute(sentence, temperature)  # may raise: nothing drawn yet
+        n = len(tokens)
+        words = [display_word(t) for t in tokens]
+        padded = np.ma.masked_all((m, m))
+        padded[:n, :n] = w
+        image.set_data(padded)
+        names[:] = words + [""] * (m - n)
+        frame.set_bounds(-0.5, focus - 0.5, n, 1)
+        bars.update(np.concatenate([w[focus], np.zeros(m - n)]))
+        for j, (bar, text) in enumerate(zip(bars.bars, bars.texts)):
+            bar.set_visible(j < n)
+            text.set_visible(j < n)
+            if j < n:
+                bar.set_color(plots.word_color(tokens[j]))
+        heat_title.set_text(f"attention weights, T = {temperature:.2f}")
+        bar_title.set_text(f"what {words[focus]} attends to")
+        state.update(tokens=tokens, weights=w, focus=focus)
+        order = np.argsort(-w[focus], kind="stable")[:3]
+        top = ", ".join(f"{words[j]} {w[focus, j]:.2f}" for j in order)
+        return (f"{n} word{'s' if n > 1 else ''}: {' '.join(words)}\n"
+                f"{words[focus]} attends most to: {top}   (T = {temperature:.2f})")
+
+    controls = {
+        "sentence": W.Text(value=sentence, description="your sentence", continuous_update=False,
+                           placeholder="type a sentence and press Enter",
+                           style={"description_width": "110px"}, layout=W.Layout(width="560px")),
+        "temperature": slider("temperature", temperature, min=temperatures[0], max=temperatures[1],
+                              step=0.05),
+    }
+    panel = Panel(controls, fig, update, title="Type your own sentence",
+                  catch=(UnknownWordError, ValueError, TypeError))
+    panel.image, panel.bars, panel.frame = image, bars, frame
+    panel.compute, panel.state, panel.max_tokens = compute, state, m
+    return panel
+
+
+def _fixed_locator(locs):
+    """A FixedLocator at `locs` (one tick per cell of the grid)."""
+    from matplotlib.ticker import FixedLocator
+
+    return FixedLocator(list(locs))
+
+# ==== end robustness: sentence panel ====
 
 # ==== notebook 01 panels (only the notebook 01 author edits between these lines) ====
 
@@ -492,7 +749,7 @@ def attention_explorer_panel(tokens, scores, query="bank", temperatures=TEMPERAT
     tokens: the n words; scores: (n, n) scaled scores Q Kᵀ / sqrt(d_k).
     Controls: query (Dropdown over the words), mask ("none" / "causal"), temperature.
     The heatmap shows softmax(masked scores / T) for every query (the chosen row
-    framed); the arcs show the chosen row.
+    framed, its weights written in its cells); the arcs show the chosen row.
     """
     from matplotlib.patches import Rectangle
     from .attention import softmax, causal_mask
@@ -523,6 +780,9 @@ def attention_explorer_panel(tokens, scores, query="bank", temperatures=TEMPERAT
         q = index[query]
         w = weights_for(mask, temperature)  # (n, n)
         heat.update(w)
+        for k, text in enumerate(heat.texts):  # numbers in the chosen row only: 9 texts to draw, not 81
+            if k // n != q:
+                text.set_text("")
         frame.set_y(q - 0.5)
         arcs.set_query(q, w[q])
         heat_title.set_text(f"all weights (mask: {mask}, T = {temperature:g})")
@@ -625,7 +885,7 @@ def bank_context_panel(word="river", sharpness=4.0, *, template=CONTEXT_TEMPLATE
     # words that are not on the map (lake, sea, cash) get their name under the ring
     ring_label = ax_map.annotate("", (0, 0), xytext=(0, -16), textcoords="offset points",
                                  ha="center", va="top", fontsize=_nb04_plots.SMALL_FONT,
-                                 color=_nb04_plots.OUTPUT_COLOR, fontweight="bold")
+                                 color=_nb04_plots.OUTPUT_COLOR, fontweight="bold", zorder=6)
     bars = _nb04_plots.Bars(ax_bar, tokens0, w0, ylim=(0, 1), ylabel="weight",
                             title="bank's attention weights")
     ax_bar.set_xlabel("key word")

@@ -29,6 +29,15 @@ from helpers.embeddings import (
 )
 
 KV = toy_vectors()
+
+
+def train_word2vec_stub():
+    """A plain (not toy) KeyedVectors with three words, standing in for trained vectors."""
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(vector_size=2)
+    kv.add_vectors(["river", "bank", "the"], np.eye(3, 2))
+    return kv
 I6 = np.eye(6)
 X36 = np.ones((3, 6))
 Q34 = np.ones((3, 4))
@@ -140,11 +149,11 @@ CASES = [
     pytest.param(sentence_matrix, ("...",), ValueError, r"text has no words to look up", id="sentence-punctuation-only"),
     pytest.param(sentence_matrix, (None,), TypeError, r"text must be a string, got NoneType", id="sentence-None"),
     pytest.param(sentence_matrix, (["river"],), TypeError, r"text must be a string, got list", id="sentence-list"),
-    pytest.param(sentence_matrix, ("Tom went to the rivr bank",), UnknownWordError, r"^unknown words: 'went' .*; 'rivr' \(did you mean river\?\)\. The vectors know 44 words", id="sentence-unknown-words-listed"),
+    pytest.param(sentence_matrix, ("Tom went to the rivr bank",), UnknownWordError, r"^unknown words: 'went'; 'rivr' \(did you mean river\?\)\. The toy table knows 44 English words", id="sentence-unknown-words-listed"),
     pytest.param(sentence_matrix, ("the rivr bnak xyzzy",), UnknownWordError, r"^unknown words: 'rivr' \(did you mean river\?\); 'bnak' \(did you mean bank\?\); 'xyzzy'\. ", id="sentence-unknown-all-listed-with-hints"),
     pytest.param(sentence_matrix, ("the hospitl",), UnknownWordError, r"'hospitl' \(did you mean hospital", id="sentence-unknown-hospital"),
-    pytest.param(sentence_matrix, ("我去银行",), UnknownWordError, r"^unknown word: '我去银行'\. The vectors know 44 words; use only those\.$", id="sentence-chinese"),
-    pytest.param(sentence_matrix, ("Tom went to the 银行",), UnknownWordError, r"^unknown words: 'went'.*; '银行'\.", id="sentence-mixed-chinese"),
+    pytest.param(sentence_matrix, ("我去银行",), UnknownWordError, r"^unknown word: '我去银行' \(not an English word\)\. The toy table knows 44 English words; use only those\.$", id="sentence-chinese"),
+    pytest.param(sentence_matrix, ("Tom went to the 银行",), UnknownWordError, r"^unknown words: 'went'.*; '银行' \(not an English word\)\.", id="sentence-mixed-chinese"),
     # ------------------------------------------------------- cosine_similarity
     pytest.param(cosine_similarity, ([1, 2], [1, 2, 3]), ValueError, r"A and B need the same vector length: shapes \(2,\) and \(3,\)", id="cosine-length-mismatch"),
     pytest.param(cosine_similarity, ([0, 0], [1, 2]), ValueError, r"cosine similarity is undefined for an all-zero vector", id="cosine-zero-vector"),
@@ -163,6 +172,26 @@ CASES = [
     pytest.param(project_2d, ([[1, 2], [3]],), ValueError, r"vectors must be a rectangular array of numbers", id="project-ragged"),
     pytest.param(project_2d, (with_nan((3, 4), (2, 1)),), ValueError, r"vectors contains NaN or infinity \(first at index \(2, 1\)\)", id="project-nan"),
     pytest.param(lambda word: project_2d(KV)[word], ("bnak",), UnknownWordError, r"^unknown word: 'bnak' \(did you mean bank\?\)", id="map-unknown-word"),
+    # ------------------------------------------ gaps found in the robustness review
+    pytest.param(sdpa, (np.full((3, 4), 1e200),) * 3, ValueError, r"^the scores Q·Kᵀ/sqrt\(d_k\) overflowed float64: the largest magnitude in Q is 1e\+200 and in K 1e\+200", id="attention-scores-overflow-float64"),
+    pytest.param(sdpa, (np.full((3, 4), 1e20, np.float32),) * 3, ValueError, r"overflowed float32: the largest magnitude in Q is 1e\+20 and in K 1e\+20.*\(or compute in float64\)", id="attention-scores-overflow-float32"),
+    pytest.param(partial(mha, X=np.full((3, 6), 1e300), W_q=I6 * 1e10), (), ValueError, r"^X @ W_q overflowed float64: the largest magnitude in X is 1e\+300 and in W_q 1e\+10", id="mha-projection-overflow"),
+    pytest.param(sdpa, (np.ones((2, 3, 4)), np.ones((2, 3, 4)), np.ones((2, 3, 4)), np.ones((3, 3, 3), bool)), ValueError, r"mask with shape \(3, 3, 3\) does not broadcast to the scores' shape \(2, 3, 3\)", id="attention-batched-mask-wrong-batch"),
+    pytest.param(sdpa, (Q34, with_inf((3, 4), (0, 0))), ValueError, r"K contains NaN or infinity \(first at index \(0, 0\)\)", id="attention-K-plus-inf"),
+    pytest.param(sdpa, (np.ones((3, 4), np.int64), Q34, np.array([[1, 2, 3, 4]] * 3, dtype=object)), TypeError, r"V must hold real numbers, got dtype object", id="attention-V-object"),
+    pytest.param(partial(mha, num_heads=None), (), TypeError, r"num_heads must be a whole number, got None \(NoneType\)", id="mha-heads-None"),
+    pytest.param(partial(mha, num_heads=12), (), ValueError, r"d_model=6 is not divisible by num_heads=12", id="mha-more-heads-than-dims"),
+    pytest.param(partial(mha, num_heads=np.int64(2), W_q=np.ones((6, 6, 1))), (), ValueError, r"W_q must have shape \(d_model, d_model\) = \(6, 6\) .* got \(6, 6, 1\)", id="mha-Wq-3d"),
+    pytest.param(partial(softmax, temperature=1e-400), ([1, 2],), ValueError, r"temperature must be a positive finite number, got 0\.0", id="softmax-temperature-underflows-to-0"),
+    pytest.param(partial(softmax, temperature=None), ([1, 2],), TypeError, r"temperature must be a number, got None", id="softmax-temperature-None"),
+    pytest.param(tokenize, ("\u3002\uff01\u2026",), ValueError, r"text has no words to look up", id="tokenize-chinese-punctuation-only"),
+    pytest.param(tokenize, (3.5,), TypeError, r"text must be a string, got float: 3\.5", id="tokenize-float"),
+    pytest.param(sentence_matrix, ("Tom is going to fsh at the rivr bnk",), UnknownWordError, r"^unknown words: 'fsh' \(did you mean fish.*\); 'rivr' \(did you mean river\?\); 'bnk' \(did you mean bank", id="sentence-near-spellings-each-suggested"),
+    pytest.param(sentence_matrix, ("Том идёт к реке",), UnknownWordError, r"'том' \(not an English word\).*The toy table knows 44 English words", id="sentence-cyrillic"),
+    pytest.param(sentence_matrix, ("我去银行。",), UnknownWordError, r"^unknown word: '我去银行' \(not an English word\)\. The toy table knows 44 English words", id="sentence-chinese-with-full-stop"),
+    pytest.param(sentence_matrix, ("river 42 bank",), UnknownWordError, r"^unknown word: '42'\. The toy table knows 44 English words", id="sentence-number"),
+    pytest.param(sentence_matrix, (b"river bank",), TypeError, r"text must be a string, got bytes", id="sentence-bytes"),
+    pytest.param(lambda text: sentence_matrix(text, train_word2vec_stub()), ("the rivr",), UnknownWordError, r"The vectors know 3 English words", id="sentence-other-vectors-named-generically"),
 ]
 
 
