@@ -349,7 +349,7 @@ def pipeline_diagram(highlight=(), *, title=None):
     return fig
 
 
-# ==== notebook 01 pictures (only the notebook 01 author edits between these lines) ====
+# ---------------------------------------------------------- notebook 01 pictures
 
 CLUSTER_NAMES = ("river words", "town words")
 
@@ -526,9 +526,8 @@ def same_word_figure(tokens_a, X_a, tokens_b, X_b, *, word="bank", titles=None, 
     return fig
 
 
-# ==== end notebook 01 ====
 
-# ==== notebook 02 pictures (only the notebook 02 author edits between these lines) ====
+# ---------------------------------------------------------- notebook 02 pictures
 
 #: Short names of the six toy dimensions, for axes with little room.
 SHORT_DIMENSIONS = ("town", "water", "person", "place", "action", "topic")
@@ -770,9 +769,8 @@ def score_rows_figure(rows, *, word="bank", figsize=(12.5, 4.2)):
     fig.tight_layout()
     return fig
 
-# ==== end notebook 02 ====
 
-# ==== notebook 03 pictures (only the notebook 03 author edits between these lines) ====
+# ---------------------------------------------------------- notebook 03 pictures
 MASK_CMAP = mpl.colors.ListedColormap(["#440154", "#FDE725"])  # viridis' two ends: hidden, allowed
 
 
@@ -882,9 +880,8 @@ class QueryArcDiagram(ArcDiagram):
             label.set_position((x, top + 0.05 + arc.get_linewidth() / 2 * per_point))
 
 
-# ==== end notebook 03 ====
 
-# ==== notebook 04 pictures (only the notebook 04 author edits between these lines) ====
+# ---------------------------------------------------------- notebook 04 pictures
 def weight_recipe(ax, tokens, weights_row, *, query="bank", min_label=0.1, title=None):
     """One horizontal bar split into the query's attention weights, biggest first.
 
@@ -1033,9 +1030,8 @@ def bank_shift_map(ax, map2d, bank_before, bank_after, *, words=None, centres=No
     return emap
 
 
-# ==== end notebook 04 ====
 
-# ==== notebook 05 pictures (only the notebook 05 author edits between these lines) ====
+# ---------------------------------------------------------- notebook 05 pictures
 
 
 def head_shapes_diagram(n, d_model, num_heads):
@@ -1083,4 +1079,3 @@ def head_shapes_diagram(n, d_model, num_heads):
             ha="center", fontsize=FONT)
     fig.tight_layout()
     return fig
-# ==== end notebook 05 ====

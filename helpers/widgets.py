@@ -18,6 +18,12 @@ import ipywidgets as W
 import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.ticker import FuncFormatter
+
+from . import plots
+from .attention import demo_head, scaled_dot_product_attention, softmax
+from .embeddings import (CONTRAST_SENTENCE, RIVER_CLUSTER, SENTENCE, TOWN_CLUSTER, cosine_similarity,
+                         display_word, project_2d, sentence_matrix, tokenize, toy_vectors)
 
 __all__ = ["Panel", "slider", "int_slider"]
 
@@ -303,7 +309,7 @@ def word_vector_panel(vectors, words=None):
     }
     return Panel(controls, fig, update, title="A word and its six numbers")
 
-# ==== robustness: sentence panel (only the robustness author edits between these lines) ====
+# ---------------------------------------------------------- your own sentence (notebook 04)
 
 
 def sentence_panel(vectors=None, sentence=None, *, temperature=1.0, max_tokens=12,
@@ -419,9 +425,8 @@ def _fixed_locator(locs):
 
     return FixedLocator(list(locs))
 
-# ==== end robustness: sentence panel ====
 
-# ==== notebook 01 panels (only the notebook 01 author edits between these lines) ====
+# ---------------------------------------------------------- notebook 01 panels
 
 
 def dimension_key(name):
@@ -499,36 +504,29 @@ def bank_vector_panel(vectors=None, *, word="bank", map_words=None, figsize=(10,
     panel.keys, panel.cluster_words, panel.centres = keys, cluster_words, centres
     return panel
 
-# ==== end notebook 01 ====
 
-# ==== notebook 02 panels (only the notebook 02 author edits between these lines) ====
+# ---------------------------------------------------------- notebook 02 panels
 
-import numpy as np  # noqa: E402  (imports of the notebook 02 section)
-
-from . import plots as _plots
-from .attention import demo_head as _demo_head, softmax as _softmax
-from .embeddings import (SENTENCE as _SENTENCE, display_word as _display_word,
-                         sentence_matrix as _sentence_matrix)
 
 #: Names of the six sliders of bank_embedding_panel, one per toy dimension.
-BANK_SLIDER_NAMES = tuple(f"bank_{d}" for d in _plots.SHORT_DIMENSIONS)
+BANK_SLIDER_NAMES = tuple(f"bank_{d}" for d in plots.SHORT_DIMENSIONS)
 
 
 def _nb02_top_words(tokens, scores, k=3):
     order = np.argsort(-scores, kind="stable")[:k]
-    return ", ".join(f"{_display_word(tokens[j])} {scores[j]:.2f}" for j in order)
+    return ", ".join(f"{display_word(tokens[j])} {scores[j]:.2f}" for j in order)
 
 
 def _nb02_signed_sum(terms):
     """[1.26, -0.8, 0] -> '1.26 - 0.80 + 0.00' (rounded, no -0.00)."""
-    vals = [_plots.clean_number(t) for t in terms]
+    vals = [plots.clean_number(t) for t in terms]
     text = f"{vals[0]:.2f}"
     for v in vals[1:]:
         text += f" - {-v:.2f}" if v < 0 else f" + {v:.2f}"
     return text
 
 
-def bank_embedding_panel(sentence=_SENTENCE, word="bank", key="river", *, figsize=(10, 5)):
+def bank_embedding_panel(sentence=SENTENCE, word="bank", key="river", *, figsize=(10, 5)):
     """Six sliders edit `word`'s embedding; its row of scores q·k_j and one score term by term.
 
     Controls: `bank_town` ... `bank_topic` (the embedding of `word`, one slider per
@@ -541,12 +539,12 @@ def bank_embedding_panel(sentence=_SENTENCE, word="bank", key="river", *, figsiz
     Extra attributes for tests: panel.tokens, panel.X (unchanged input),
     panel.score_bars (plots.Bars), panel.term_view (plots.TermByTerm).
     """
-    tokens, X = _sentence_matrix(sentence)  # (n, 6)
+    tokens, X = sentence_matrix(sentence)  # (n, 6)
     if word not in tokens:
         raise ValueError(f"{word!r} is not a word of the sentence {sentence!r}; its words are {tokens}")
     if key not in tokens:
         raise ValueError(f"key {key!r} is not a word of the sentence; choose from {tokens}")
-    W_q, W_k, _ = _demo_head()
+    W_q, W_k, _ = demo_head()
     i = tokens.index(word)
 
     def row_scores(x):
@@ -557,36 +555,36 @@ def bank_embedding_panel(sentence=_SENTENCE, word="bank", key="river", *, figsiz
         return q, K, K @ q  # scores (n,)
 
     q0, K0, s0 = row_scores(X[i])
-    fig, axes = _plots.new_figure(2, 2, figsize=figsize, width_ratios=(1.05, 1),
+    fig, axes = plots.new_figure(2, 2, figsize=figsize, width_ratios=(1.05, 1),
                                   height_ratios=(1, 1.6))
     for ax in axes[:, 0]:  # the left column becomes one tall axes
         ax.remove()
     ax_row = fig.add_subplot(axes[0, 0].get_gridspec()[:, 0])
     ax_cells, ax_sum = axes[0, 1], axes[1, 1]
     fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.17, wspace=0.28, hspace=0.35)
-    ax_row.set_ylim(*_plots.score_row_limits(s0))
-    bars = _plots.Bars(ax_row, tokens, s0, ylabel=f"score q_{word} · k_j",
-                       title=f"{_display_word(word)}'s row of scores")
+    ax_row.set_ylim(*plots.score_row_limits(s0))
+    bars = plots.Bars(ax_row, tokens, s0, ylabel=f"score q_{word} · k_j",
+                       title=f"{display_word(word)}'s row of scores")
     ax_row.set_xlabel("key word j")
     j0 = tokens.index(key)
-    term = _plots.TermByTerm(ax_cells, ax_sum, q0, K0[j0], word, key)
+    term = plots.TermByTerm(ax_cells, ax_sum, q0, K0[j0], word, key)
 
     def update(key, **dims):
         x = np.array([dims[name] for name in BANK_SLIDER_NAMES], dtype=float)
         q, K, s = row_scores(x)
-        ax_row.set_ylim(*_plots.score_row_limits(s))
+        ax_row.set_ylim(*plots.score_row_limits(s))
         bars.update(s)
         j = tokens.index(key)
         score = term.update(q, K[j], word, key)
-        vec = ", ".join(f"{n} {_plots.clean_number(v):.2f}" for n, v in zip(_plots.SHORT_DIMENSIONS, x))
+        vec = ", ".join(f"{n} {plots.clean_number(v):.2f}" for n, v in zip(plots.SHORT_DIMENSIONS, x))
         terms = _nb02_signed_sum(q * K[j])
         return (f"x_{word} = [{vec}]\n"
-                f"q_{word} = x_{word} W_q = [{', '.join(f'{_plots.clean_number(v):.2f}' for v in q)}]\n"
+                f"q_{word} = x_{word} W_q = [{', '.join(f'{plots.clean_number(v):.2f}' for v in q)}]\n"
                 f"top scores: {_nb02_top_words(tokens, s)}\n"
-                f"{word} · {_display_word(key)}: {terms} = {score:.2f}")
+                f"{word} · {display_word(key)}: {terms} = {score:.2f}")
 
     controls = {name: slider(f"{word}: {dim}", float(X[i, d]), min=-1.0, max=1.0, step=0.05)
-                for d, (name, dim) in enumerate(zip(BANK_SLIDER_NAMES, _plots.SHORT_DIMENSIONS))}
+                for d, (name, dim) in enumerate(zip(BANK_SLIDER_NAMES, plots.SHORT_DIMENSIONS))}
     controls["key"] = W.Dropdown(options=list(dict.fromkeys(tokens)), value=key,
                                  description="key word", style={"description_width": "110px"},
                                  layout=W.Layout(width="340px"))
@@ -628,9 +626,9 @@ def scaling_panel(d_k=6, n_pairs=2000, n_keys=9, max_dk=256, seed=0, *, figsize=
     pair_dots = np.cumsum(q_pairs * k_pairs, axis=1)  # (n_pairs, max_dk): column d-1 = q·k with d_k=d
     key_dots = np.cumsum(q[None, :] * keys, axis=1)  # (n_keys, max_dk)
 
-    fig, (ax_h, ax_w) = _plots.new_figure(1, 2, figsize=figsize, width_ratios=(1.25, 1))
-    hist_u = _plots.Histogram(ax_h, SCALING_EDGES, color=_plots.UNSCALED_COLOR, label="q·k")
-    hist_s = _plots.Histogram(ax_h, SCALING_EDGES, color=_plots.SCALED_COLOR, label="q·k / √d_k")
+    fig, (ax_h, ax_w) = plots.new_figure(1, 2, figsize=figsize, width_ratios=(1.25, 1))
+    hist_u = plots.Histogram(ax_h, SCALING_EDGES, color=plots.UNSCALED_COLOR, label="q·k")
+    hist_s = plots.Histogram(ax_h, SCALING_EDGES, color=plots.SCALED_COLOR, label="q·k / √d_k")
     ax_h.set_xlim(SCALING_EDGES[0], SCALING_EDGES[-1])
     ax_h.set_ylim(0, 0.65)
     ax_h.set_xlabel(f"score (one per random pair, {n_pairs} pairs)")
@@ -638,15 +636,15 @@ def scaling_panel(d_k=6, n_pairs=2000, n_keys=9, max_dk=256, seed=0, *, figsize=
     ax_h.legend(loc="upper right")
     title_h = ax_h.set_title("")
     x = np.arange(n_keys)
-    bars_u = ax_w.bar(x - 0.2, np.zeros(n_keys), width=0.4, color=_plots.UNSCALED_COLOR,
+    bars_u = ax_w.bar(x - 0.2, np.zeros(n_keys), width=0.4, color=plots.UNSCALED_COLOR,
                       label="softmax(q·k)")
-    bars_s = ax_w.bar(x + 0.2, np.zeros(n_keys), width=0.4, color=_plots.SCALED_COLOR,
+    bars_s = ax_w.bar(x + 0.2, np.zeros(n_keys), width=0.4, color=plots.SCALED_COLOR,
                       label="softmax(q·k / √d_k)")
     ax_w.set_xticks(x, [str(j + 1) for j in x])
     ax_w.set_xlabel(f"key (one query, {n_keys} random keys)")
     ax_w.set_ylabel("softmax weight")
     ax_w.set_ylim(0, 1.05)
-    ax_w.axhline(1 / n_keys, color=_plots.OTHER_COLOR, linestyle="--", linewidth=1)
+    ax_w.axhline(1 / n_keys, color=plots.OTHER_COLOR, linestyle="--", linewidth=1)
     ax_w.legend(loc="upper right")
     title_w = ax_w.set_title("")
     fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.15, wspace=0.25)
@@ -658,8 +656,8 @@ def scaling_panel(d_k=6, n_pairs=2000, n_keys=9, max_dk=256, seed=0, *, figsize=
         hist_u.update(dots)
         hist_s.update(scaled)
         s = key_dots[:, d_k - 1]
-        w_u = _softmax(s)
-        w_s = _softmax(s / np.sqrt(d_k))
+        w_u = softmax(s)
+        w_s = softmax(s / np.sqrt(d_k))
         for bar, v in zip(bars_u, w_u):
             bar.set_height(v)
         for bar, v in zip(bars_s, w_s):
@@ -678,12 +676,8 @@ def scaling_panel(d_k=6, n_pairs=2000, n_keys=9, max_dk=256, seed=0, *, figsize=
     panel.weight_bars_unscaled, panel.weight_bars_scaled = bars_u, bars_s
     return panel
 
-# ==== end notebook 02 ====
 
-# ==== notebook 03 panels (only the notebook 03 author edits between these lines) ====
-import numpy as np  # noqa: E402  (imports of the notebook 03 section)
-
-from . import plots  # noqa: E402
+# ---------------------------------------------------------- notebook 03 panels
 
 #: Temperatures offered by the notebook 03 sliders: roughly even steps on a log scale.
 TEMPERATURES = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
@@ -800,20 +794,8 @@ def attention_explorer_panel(tokens, scores, query="bank", temperatures=TEMPERAT
         "temperature": temperature_slider(1.0, temperatures),
     }
     return Panel(controls, fig, update, title="Who attends to whom: pick a word, a mask, a temperature")
-# ==== end notebook 03 ====
 
-# ==== notebook 04 panels (only the notebook 04 author edits between these lines) ====
-import numpy as _nb04_np
-from matplotlib.ticker import FuncFormatter as _nb04_FuncFormatter
-
-from . import plots as _nb04_plots
-from .attention import (demo_head as _nb04_demo_head,
-                        scaled_dot_product_attention as _nb04_attention)
-from .embeddings import (SENTENCE as _nb04_SENTENCE, CONTRAST_SENTENCE as _nb04_CONTRAST,
-                         RIVER_CLUSTER as _nb04_RIVER, TOWN_CLUSTER as _nb04_TOWN,
-                         cosine_similarity as _nb04_cosine, display_word as _nb04_display,
-                         project_2d as _nb04_project_2d, sentence_matrix as _nb04_sentence_matrix,
-                         tokenize as _nb04_tokenize, toy_vectors as _nb04_toy_vectors)
+# ---------------------------------------------------------- notebook 04 panels
 
 #: The sentence of bank_context_panel; {word} is the context word the picker puts in.
 CONTEXT_TEMPLATE = "Tom is going to the {word} bank."
@@ -824,11 +806,11 @@ CONTEXT_WORDS = ("river", "lake", "sea", "money", "cash", "deposit",
 
 def bank_map_words(vectors=None):
     """The words of notebook 04's 2-D map: both sentences' words, then both clusters."""
-    vectors = _nb04_toy_vectors() if vectors is None else vectors
+    vectors = toy_vectors() if vectors is None else vectors
     words = []
-    for text in (_nb04_SENTENCE, _nb04_CONTRAST):
-        words += _nb04_sentence_matrix(text, vectors)[0]
-    return list(dict.fromkeys(words + list(_nb04_RIVER) + list(_nb04_TOWN)))
+    for text in (SENTENCE, CONTRAST_SENTENCE):
+        words += sentence_matrix(text, vectors)[0]
+    return list(dict.fromkeys(words + list(RIVER_CLUSTER) + list(TOWN_CLUSTER)))
 
 
 def bank_context_panel(word="river", sharpness=4.0, *, template=CONTEXT_TEMPLATE,
@@ -848,71 +830,70 @@ def bank_context_panel(word="river", sharpness=4.0, *, template=CONTEXT_TEMPLATE
     ring, and its name when the word is not on the map), panel.centres {"river": v, "town": v},
     panel.compute(word, sharpness) -> (tokens, weights of bank (n,), bank after (d,)).
     """
-    vectors = _nb04_toy_vectors() if vectors is None else vectors
-    np = _nb04_np
-    W_q0, W_k, W_v = _nb04_demo_head()
-    centres = {"river": np.mean([vectors[w] for w in _nb04_RIVER], axis=0),
-               "town": np.mean([vectors[w] for w in _nb04_TOWN], axis=0)}
+    vectors = toy_vectors() if vectors is None else vectors
+    W_q0, W_k, W_v = demo_head()
+    centres = {"river": np.mean([vectors[w] for w in RIVER_CLUSTER], axis=0),
+               "town": np.mean([vectors[w] for w in TOWN_CLUSTER], axis=0)}
     bank = np.asarray(vectors["bank"], dtype=float)
-    before = {name: _nb04_cosine(bank, c) for name, c in centres.items()}
+    before = {name: cosine_similarity(bank, c) for name, c in centres.items()}
 
     def compute(word, sharpness):
-        tokens, X = _nb04_sentence_matrix(template.format(word=word), vectors)  # (n, 6)
+        tokens, X = sentence_matrix(template.format(word=word), vectors)  # (n, 6)
         W_q = W_q0 * (sharpness / 4.0)
-        out, weights = _nb04_attention(X @ W_q, X @ W_k, X @ W_v)  # (n, 6), (n, n)
+        out, weights = scaled_dot_product_attention(X @ W_q, X @ W_k, X @ W_v)  # (n, 6), (n, n)
         b = tokens.index("bank")
         return tokens, weights[b], out[b]
 
-    map2d = _nb04_project_2d(vectors, bank_map_words(vectors))
-    context_tokens = {w: _nb04_tokenize(w)[0] for w in words}
+    map2d = project_2d(vectors, bank_map_words(vectors))
+    context_tokens = {w: tokenize(w)[0] for w in words}
     # room for every context word and every place bank can reach (convex mixes of the sentence)
     extra = [map2d(vectors[t]) for t in context_tokens.values()]
     extra += [map2d(c) for c in centres.values()]
-    limits = _nb04_plots.shift_map_limits(_nb04_np.vstack([map2d.coords] + extra), bottom_pad=0.3)
+    limits = plots.shift_map_limits(np.vstack([map2d.coords] + extra), bottom_pad=0.3)
 
     tokens0, w0, after0 = compute(word, sharpness)
-    fig, (ax_map, ax_bar) = _nb04_plots.new_figure(1, 2, figsize=figsize, width_ratios=(1.45, 1))
+    fig, (ax_map, ax_bar) = plots.new_figure(1, 2, figsize=figsize, width_ratios=(1.45, 1))
     fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.3, wspace=0.25)
-    emap = _nb04_plots.bank_shift_map(
+    emap = plots.bank_shift_map(
         ax_map, map2d, bank, after0, limits=limits, title="where bank lands",
-        centres={"river centre": (centres["river"], _nb04_plots.RIVER_COLOR),
-                 "town centre": (centres["town"], _nb04_plots.TOWN_COLOR)})
+        centres={"river centre": (centres["river"], plots.RIVER_COLOR),
+                 "town centre": (centres["town"], plots.TOWN_COLOR)})
     ring, = ax_map.plot([], [], "o", markersize=22, markerfacecolor="none", linestyle="none",
-                        markeredgecolor=_nb04_plots.OUTPUT_COLOR, markeredgewidth=2.5, zorder=6,
+                        markeredgecolor=plots.OUTPUT_COLOR, markeredgewidth=2.5, zorder=6,
                         label="context word")
     ax_map.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, framealpha=0.9,
                   handletextpad=0.3, columnspacing=1.0, markerscale=0.8)
     # words that are not on the map (lake, sea, cash) get their name under the ring
     ring_label = ax_map.annotate("", (0, 0), xytext=(0, -16), textcoords="offset points",
-                                 ha="center", va="top", fontsize=_nb04_plots.SMALL_FONT,
-                                 color=_nb04_plots.OUTPUT_COLOR, fontweight="bold", zorder=6)
-    bars = _nb04_plots.Bars(ax_bar, tokens0, w0, ylim=(0, 1), ylabel="weight",
+                                 ha="center", va="top", fontsize=plots.SMALL_FONT,
+                                 color=plots.OUTPUT_COLOR, fontweight="bold", zorder=6)
+    bars = plots.Bars(ax_bar, tokens0, w0, ylim=(0, 1), ylabel="weight",
                             title="bank's attention weights")
     ax_bar.set_xlabel("key word")
-    tick_names = [_nb04_display(t) for t in tokens0]  # edited in place by update
-    ax_bar.xaxis.set_major_formatter(_nb04_FuncFormatter(
+    tick_names = [display_word(t) for t in tokens0]  # edited in place by update
+    ax_bar.xaxis.set_major_formatter(FuncFormatter(
         lambda x, pos: tick_names[int(round(x))] if 0 <= round(x) < len(tick_names) else ""))
 
     def closeness_color(token):
         v = vectors[token]
-        r, t = _nb04_cosine(v, centres["river"]), _nb04_cosine(v, centres["town"])
-        return _nb04_plots.RIVER_COLOR if r > t else _nb04_plots.TOWN_COLOR
+        r, t = cosine_similarity(v, centres["river"]), cosine_similarity(v, centres["town"])
+        return plots.RIVER_COLOR if r > t else plots.TOWN_COLOR
 
     def update(word, sharpness):
         tokens, w, after = compute(word, sharpness)
-        ctx = context_tokens.get(word) or _nb04_tokenize(word)[0]
+        ctx = context_tokens.get(word) or tokenize(word)[0]
         emap.move("bank_after", after)
         x, y = map2d(vectors[ctx])
         ring.set_data([x], [y])
         ring_label.xy = (x, y)
-        ring_label.set_text("" if ctx in map2d.words else _nb04_display(ctx))
+        ring_label.set_text("" if ctx in map2d.words else display_word(ctx))
         bars.update(w)
-        tick_names[:] = [_nb04_display(t) for t in tokens]
+        tick_names[:] = [display_word(t) for t in tokens]
         for bar, t in zip(bars.bars, tokens):
-            bar.set_color(closeness_color(t) if t == ctx else _nb04_plots.word_color(t))
+            bar.set_color(closeness_color(t) if t == ctx else plots.word_color(t))
         order = np.argsort(-w, kind="stable")[:2]
-        top = ", ".join(f"{_nb04_display(tokens[j])} {w[j]:.2f}" for j in order)
-        now = {name: _nb04_cosine(after, c) for name, c in centres.items()}
+        top = ", ".join(f"{display_word(tokens[j])} {w[j]:.2f}" for j in order)
+        now = {name: cosine_similarity(after, c) for name, c in centres.items()}
         lean = max(now, key=now.get)
         return (f"{template.format(word=word)}   (sharpness {sharpness:.1f})\n"
                 f"bank attends most to: {top}\n"
@@ -933,9 +914,8 @@ def bank_context_panel(word="river", sharpness=4.0, *, template=CONTEXT_TEMPLATE
     return panel
 
 
-# ==== end notebook 04 ====
 
-# ==== notebook 05 panels (only the notebook 05 author edits between these lines) ====
+# ---------------------------------------------------------- notebook 05 panels
 
 def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
     """Notebook 05: the same projections cut into 1, 2, 3 or 6 heads; one heatmap per head.
@@ -1008,4 +988,3 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
         "sharpness": slider("sharpness × W_q", 1.0, min=0.0, max=2.0, step=0.1),
     }
     return Panel(controls, fig, update, title="One heatmap per head")
-# ==== end notebook 05 ====

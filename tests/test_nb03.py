@@ -243,7 +243,7 @@ def test_padding_mask_claims(batch, story):
 
 
 def test_whole_weight_matrix_claims(story):
-    w, idx, tokens = story["weights"], story["idx"], story["tokens"]
+    w, idx = story["weights"], story["idx"]
     assert np.allclose(w.sum(axis=1), 1)
     assert np.allclose(w, attention.softmax(story["scores"]))
     topic = [idx["river"], idx["fish"]]

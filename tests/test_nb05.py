@@ -120,7 +120,7 @@ def test_panel_sharpness_scales_w_q(panel, vectors, sharpness):
         np.testing.assert_allclose(ax.images[0].get_array(), w[head])
     if sharpness == 0.0:  # no question asked: every word gets the same weight
         np.testing.assert_allclose(w, 1 / len(tokens))
-    going, tom = tokens.index("going"), tokens.index("tom")
+    going = tokens.index("going")
     assert f"going -> {tokens[int(np.argmax(w[1, going]))]}" in panel.text
 
 
