@@ -82,20 +82,31 @@ NETWORK_BLOCKED = True
 
 
 def _text_outputs(nb):
-    """Per code cell: the text of its outputs (streams, text/plain, errors), images left out."""
+    """Per code cell: the text of its outputs (streams, text/plain, errors), images left out.
+
+    One print can reach the notebook in several stream chunks, depending on timing, so
+    consecutive chunks of the same stream are joined before comparing.
+    """
     cells = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        texts = []
+        texts, previous = [], None
         for out in cell.get("outputs", []):
             kind = out.get("output_type")
             if kind == "stream":
-                texts.append(f"{out.get('name')}: {out.get('text', '')}")
-            elif kind in ("execute_result", "display_data"):
+                name = out.get("name")
+                if previous == ("stream", name):
+                    texts[-1] += out.get("text", "")
+                else:
+                    texts.append(f"{name}: {out.get('text', '')}")
+                previous = ("stream", name)
+                continue
+            if kind in ("execute_result", "display_data"):
                 texts.append(str(out.get("data", {}).get("text/plain", "")))
             elif kind == "error":
                 texts.append(f"ERROR {out.get('ename')}: {out.get('evalue')}")
+            previous = (kind, None)
         cells.append(texts)
     return cells
 
