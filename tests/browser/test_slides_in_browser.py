@@ -154,8 +154,12 @@ def test_notebook_opens_as_rise_slides(lab_page: PageHandle, lab_server, rel_pat
 
     unexpected, allowed = lab_page.new_console_errors()
     unexpected, known = drv.split_allowed(unexpected, KNOWN_RISE_CONSOLE_ERRORS)
+    counts: dict[str, int] = {}
     for line in allowed + known:
-        print(f"console error (known) in the slideshow: {line[:400]}")
+        line = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", line.splitlines()[0])[:300]
+        counts[line] = counts.get(line, 0) + 1
+    for line, n in counts.items():
+        print(f"console error (known, {n}x) in the slideshow: {line}")
     assert not unexpected, "browser console errors in the slideshow:\n" + "\n".join(unexpected)
     external, known_ext = drv.split_allowed(
         lab_page.console.external_requests, KNOWN_RISE_EXTERNAL_REQUESTS
