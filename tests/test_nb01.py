@@ -519,14 +519,10 @@ def test_cluster_map_and_same_word_figure(kv):
 # ------------------------------------------------------------ the stored notebook
 
 
-def test_notebook_is_stored_executed_and_clean():
+def test_notebook_shows_its_steps_and_drives_its_panel():
+    # stored executed, in order, without errors: tests/test_notebooks_stored.py (all notebooks)
     nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
-    for c in code:
-        for out in c["outputs"]:
-            assert out["output_type"] != "error"
-            assert not (out["output_type"] == "stream" and out["name"] == "stderr"), out
     sources = ["".join(c["source"]) for c in code]
     assert sources[0].startswith("%matplotlib widget")
     assert 'plots.pipeline_diagram(highlight=["embed"])' in sources[0]

@@ -424,15 +424,10 @@ def test_explorer_panel_causal_readouts(story):
 # ------------------------------------------------------------ the notebook file
 
 
-def test_notebook_is_executed_cleanly_and_highlights_its_steps():
+def test_notebook_highlights_its_steps_and_shows_the_maths():
+    # stored executed, in order, without errors or warnings: tests/test_notebooks_stored.py
     nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
-    for c in code:
-        for out in c["outputs"]:
-            assert out["output_type"] != "error"
-            assert not (out["output_type"] == "stream" and out["name"] == "stderr")
-            assert "Warning" not in "".join(out.get("text", ""))
     setup = "".join(code[0]["source"])
     assert "%matplotlib widget" in setup
     assert 'pipeline_diagram(highlight=["mask", "softmax"])' in setup
