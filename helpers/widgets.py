@@ -291,7 +291,7 @@ def word_vector_panel(vectors, words=None):
     fig, ax = plots.new_figure(figsize=(7, 3.6))
     bars = plots.Bars(ax, DIMENSIONS, vectors[words[0]], ylim=(-1.6, 1.6),
                       color=plots.RIVER_COLOR, ylabel="value")
-    title = ax.set_title("")
+    title = ax.set_title("1.00 × vector of a word")  # real text set by update; here it reserves room
     fig.tight_layout()
 
     def update(word, scale):
