@@ -12,9 +12,12 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from gensim.models import KeyedVectors, Word2Vec
 
+from ._deferred_scipy import unused_scipy_deferred
 from .attention import as_float_array
+
+with unused_scipy_deferred():  # saves ~45 MiB per kernel; see helpers/_deferred_scipy.py
+    from gensim.models import KeyedVectors, Word2Vec
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 TOY_VECTORS_FILE = DATA_DIR / "toy_vectors.txt"

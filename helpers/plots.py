@@ -73,7 +73,10 @@ def show(fig):
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
+    toolbar = getattr(fig.canvas, "toolbar", None)
     plt.close(fig)
+    if hasattr(toolbar, "close"):  # ipympl 0.10 closes the canvas widget but not its toolbar,
+        toolbar.close()            # which would keep the whole figure alive (a few MiB each)
     display(Image(data=buf.getvalue(), format="png"))
 
 
