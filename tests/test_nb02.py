@@ -298,12 +298,12 @@ SPREAD_DIMS = [1, 2, 4, 8, 16, 32, 64, 128, 192, 256, 320, 384, 448, 512]
 
 @pytest.fixture(scope="module")
 def spreads():
-    """The notebook's measurement: seed 0, 4000 pairs per d_k, in the order of SPREAD_DIMS."""
+    """The notebook's measurement: seed 0, 2000 float32 pairs per d_k, in the order of SPREAD_DIMS."""
     rng = np.random.default_rng(0)
     out = []
     for d_k in SPREAD_DIMS:
-        q = rng.standard_normal((4000, d_k))
-        k = rng.standard_normal((4000, d_k))
+        q = rng.standard_normal((2000, d_k), dtype=np.float32)
+        k = rng.standard_normal((2000, d_k), dtype=np.float32)
         dots = np.einsum("nd,nd->n", q, k)
         out.append((dots.std(), (dots / np.sqrt(d_k)).std()))
     return np.array(out)
@@ -339,12 +339,12 @@ SOFTMAX_DIMS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 
 @pytest.fixture(scope="module")
 def saturation():
-    """The notebook's experiment: seed 1, 1000 trials of one query and 9 keys per d_k."""
+    """The notebook's experiment: seed 1, 500 float32 trials of one query and 9 keys per d_k."""
     rng = np.random.default_rng(1)
     rows = []
     for d_k in SOFTMAX_DIMS:
-        q = rng.standard_normal((1000, 1, d_k))
-        k = rng.standard_normal((1000, 9, d_k))
+        q = rng.standard_normal((500, 1, d_k), dtype=np.float32)
+        k = rng.standard_normal((500, 9, d_k), dtype=np.float32)
         s = (q * k).sum(axis=-1)
         rows.append((s, s / np.sqrt(d_k)))
     return rows
@@ -361,7 +361,7 @@ def test_unscaled_softmax_saturates_scaled_does_not(saturation):
     assert np.all((largest_scaled > 0.25) & (largest_scaled < 0.4))  # "near a third"
     # the helper's softmax gives the same numbers as the plain formula
     s, sc = saturation[-1]
-    np.testing.assert_allclose(attention.softmax(s), np_softmax(s), atol=1e-12)
+    np.testing.assert_allclose(attention.softmax(s), np_softmax(s), atol=1e-6)
 
 
 def test_one_hot_weights_barely_react(saturation):
