@@ -606,12 +606,15 @@ class TermByTerm:
     Bottom axes: a waterfall: each product is a bar that starts where the
     previous one ended, and the last bar, '= score', is their sum q·k.
     `update(q, k, query_word, key_word)` changes the existing artists only.
+    snap=True rounds the waterfall's limits out to powers of two (see snap_up), so that
+    a slider panel rescales it seldom.
     """
 
     def __init__(self, ax_cells, ax_sum, q, k, query_word="bank", key_word="river", *,
-                 dimensions=SHORT_DIMENSIONS, cmap=SIGNED_CMAP):
+                 dimensions=SHORT_DIMENSIONS, cmap=SIGNED_CMAP, snap=False):
         from matplotlib.patches import Rectangle
         self.ax_cells, self.ax_sum = ax_cells, ax_sum
+        self.snap = snap
         self.cmap = plt.get_cmap(cmap)
         d = len(dimensions)
         ax_cells.set_xlim(-0.5, d - 0.5)
@@ -667,7 +670,10 @@ class TermByTerm:
         lo = min(0.0, float(lows.min()))
         hi = max(1.0, float(highs.max()))
         pad = 0.18 * (hi - lo)
-        self.ax_sum.set_ylim(lo - (pad if lo < 0 else 0), hi + pad)
+        lo, hi = lo - (pad if lo < 0 else 0), hi + pad
+        if self.snap:
+            lo, hi = (-snap_up(-lo) if lo < 0 else 0.0), snap_up(hi)
+        self.ax_sum.set_ylim(lo, hi)
         values = list(prod) + [score]
         for c, (text, v, top) in enumerate(zip(self.step_texts, values, highs)):
             text.set_position((c, top))
@@ -678,11 +684,21 @@ class TermByTerm:
         return score
 
 
-def score_row_limits(values, floor=(-1.0, 8.0)):
-    """Fixed y-limits for a row of scores: `floor` unless the values need more room."""
+def snap_up(x):
+    """The smallest power of two >= x (x > 0): limits rounded out to it change seldom."""
+    return float(2.0 ** np.ceil(np.log2(x)))
+
+
+def score_row_limits(values, floor=(-1.0, 8.0), snap=False):
+    """Fixed y-limits for a row of scores: `floor` unless the values need more room.
+
+    snap=True rounds them out to powers of two (snap_up), e.g. for a slider panel.
+    """
     values = np.asarray(values, dtype=float)
     lo = min(floor[0], float(np.floor(values.min() * 1.2)))
     hi = max(floor[1], float(np.ceil(values.max() * 1.2)))
+    if snap:
+        lo, hi = -snap_up(-lo), snap_up(hi)
     return lo, hi
 
 

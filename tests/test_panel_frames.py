@@ -27,9 +27,10 @@ def full_draw(fig):
     return np.frombuffer(buf.getvalue(), np.uint8).reshape(h, w, 4)
 
 
-def frames_match_full_draws(panel, changes):
+def frames_match_full_draws(panel, changes, first_draw=True):
     """Apply each {control: value} through the update function, draw_frame, compare."""
-    panel.fig.canvas.draw()  # what the browser does when the figure first appears
+    if first_draw:
+        panel.fig.canvas.draw()  # what the browser does when the figure first appears
     worst = 0.0
     for values in changes:
         panel._holding = True  # set values without the Agg refresh (draw_idle draws at once)
@@ -68,12 +69,13 @@ def bar_panel(rescale=False):
 @pytest.mark.parametrize("rescale", [False, True])
 def test_blitted_frames_equal_full_draws(rescale):
     panel = bar_panel(rescale)
-    changes = [{"a": v} for v in (0.1, 0.7, 0.3, 0.95, 0.6, 0.05)]
+    values = [0.1, 0.7, 0.3, 0.95, 0.6, 0.05] + [0.52 + 0.035 * k for k in range(widgets.MAX_LIMITS)]
+    changes = [{"a": v} for v in values]  # (rescale: more than MAX_LIMITS different limits)
     assert frames_match_full_draws(panel, changes) <= MAX_DIFFERENT_PIXELS
     if rescale:  # an axes whose limits follow the data is redrawn whole, ticks and all
         assert panel.fig.axes[0] in panel._whole
     else:  # only the bars and the title (and what lies above them) are redrawn
-        assert panel._background is not None and not panel._whole
+        assert panel._backgrounds and not panel._whole
         assert set(panel._redrawn) >= {*panel.fig.axes[0].patches, panel.fig.axes[0].title}
 
 
@@ -97,7 +99,7 @@ def test_real_panels_blit_like_full_draws():
 def test_without_a_browser_the_panel_draws_the_ordinary_way():
     panel = bar_panel()
     panel.set(a=0.3)  # Agg: refresh -> draw_idle, a full draw; nothing cached
-    assert panel._background is None
+    assert not panel._backgrounds
 
 
 def test_a_draw_by_someone_else_drops_the_cached_background():
@@ -105,6 +107,66 @@ def test_a_draw_by_someone_else_drops_the_cached_background():
     panel.fig.canvas.draw()
     panel._update(a=0.2)
     panel.draw_frame()
-    assert panel._background is not None
+    assert panel._backgrounds
     panel.fig.canvas.draw()
-    assert panel._background is None
+    assert not panel._backgrounds
+
+
+def count_full_draws(panel):
+    """Wrap panel._full_draw; returns a list that grows by one per full draw."""
+    calls, full_draw = [], panel._full_draw
+
+    def counted(key):
+        calls.append(1)
+        full_draw(key)
+
+    panel._full_draw = counted
+    return calls
+
+
+def test_a_layout_seen_before_is_a_blit():
+    vectors = embeddings.toy_vectors()
+    W_q, W_k, W_v, W_o, _ = attention.demo_heads()
+    heads = widgets.multi_head_panel(vectors, W_q, W_k, W_v, W_o)
+    first = [{"num_heads": 6}, {"num_heads": 3}, {"num_heads": 1}, {"sentence": "money"},
+             {"num_heads": 2}, {"sentence": "river"}]
+    assert frames_match_full_draws(heads, first + [{"sharpness": 1.5}]) <= MAX_DIFFERENT_PIXELS
+    full_draws = count_full_draws(heads)
+    again = [{"num_heads": 6}, {"num_heads": 3}, {"num_heads": 1}, {"sentence": "money"},
+             {"sharpness": 0.4}, {"num_heads": 2}, {"sentence": "river"}]
+    assert frames_match_full_draws(heads, again, first_draw=False) <= MAX_DIFFERENT_PIXELS
+    assert not full_draws  # every layout had been seen: each frame restored its background
+
+    context = widgets.bank_context_panel()
+    words = [{"word": w} for w in widgets.CONTEXT_WORDS] + [{"sharpness": 7.0}]
+    # "lake" first: its name under the ring is the last artist to start changing
+    assert frames_match_full_draws(context, [{"word": "lake"}] + words) <= MAX_DIFFERENT_PIXELS
+    full_draws = count_full_draws(context)
+    assert frames_match_full_draws(context, words[::-1], first_draw=False) <= MAX_DIFFERENT_PIXELS
+    assert not full_draws
+
+
+def test_backgrounds_are_kept_for_at_most_max_backgrounds_layouts():
+    panel = bar_panel()
+    ax = panel.fig.axes[0]
+    panel.fig.canvas.draw()
+    for k in range(widgets.MAX_BACKGROUNDS + 3):
+        ax.set_position([0.1 + 0.01 * k, 0.1, 0.8, 0.8])  # a new layout each time
+        panel._update(a=0.5)
+        panel.draw_frame()
+    assert len(panel._backgrounds) == widgets.MAX_BACKGROUNDS
+
+
+def test_rescaling_axes_blit_over_the_background_of_their_limits():
+    """02's score bars and waterfall snap their limits to powers of two: a change of limits
+    is a new background (cached), not an axes redrawn whole on every frame."""
+    panel = widgets.bank_embedding_panel()
+    # (topic 0.75 and 1.0 need the score axes up to 16, the rest up to 8)
+    sweep = [{"bank_topic": v} for v in (0.5, 0.75, 1.0, 0.75, 0.5)] + [{"key": "fish"}, {"key": "river"}]
+    assert frames_match_full_draws(panel, sweep) <= MAX_DIFFERENT_PIXELS
+    assert not panel._whole
+    limits = {ax: ax.get_ylim() for ax in (panel.score_bars.ax, panel.term_view.ax_sum)}
+    full_draws = count_full_draws(panel)
+    assert frames_match_full_draws(panel, sweep, first_draw=False) <= MAX_DIFFERENT_PIXELS
+    assert len(full_draws) <= 2  # limits seen before: their backgrounds are cached
+    assert all(ax.get_ylim() == lim for ax, lim in limits.items())
