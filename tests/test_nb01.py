@@ -458,6 +458,8 @@ def test_word2vec_bank_sits_between(wv):
     m = w2v_means(wv)
     assert m["br"] > m["rt"]  # more like the river words than the town words are
     assert m["bt"] > m["rt"]  # more like the town words than the river words are
+    # "the river words (0.67) than the town words are (0.22) ... the town words (0.43)"
+    assert [f"{m[k]:.2f}" for k in ("br", "rt", "bt")] == ["0.67", "0.22", "0.43"]
     mp = E.project_2d(wv, KEY)
     x = {w: mp[w][0] for w in KEY}
     lo, hi = sorted([[x[w] for w in RIVER], [x[w] for w in TOWN]], key=np.mean)

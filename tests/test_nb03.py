@@ -126,6 +126,10 @@ def test_temperature_extremes_and_entropy_scale(story):
     assert ref_entropy(np.eye(9)[0]) == 0  # "0 when one word gets all the weight"
     w01 = attention.softmax(s, temperature=0.1)
     assert np.argmax(w01) == river and w01[river] > 0.9  # "T = 0.1: river takes more than 90 %"
+    fish = story["idx"]["fish"]
+    gap = s[river] - s[fish]  # Question 4: "the gap of 0.286 (0.28 from the rounded scores) becomes 2.86"
+    assert (f"{s[river]:.2f}", f"{s[fish]:.2f}", f"{gap:.3f}", f"{gap / 0.1:.2f}") == ("2.47", "2.19", "0.286", "2.86")
+    assert f"{round(s[river], 2) - round(s[fish], 2):.2f}" == "0.28" and round(np.exp(gap / 0.1)) == 17
     w5 = attention.softmax(s, temperature=5.0)
     assert w5.max() - w5.min() < 0.1  # "at T = 5 the bars are nearly level"
     # "a small T: the best word takes almost everything; a large T: closer to 1/9 each"

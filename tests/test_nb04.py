@@ -167,7 +167,9 @@ def test_contrast_sentence_on_the_map_moves_right_toward_money_and_deposit(kv, c
     tokens, X, _, out = attend(embeddings.CONTRAST_SENTENCE, kv)
     b = tokens.index("bank")
     before, after = m(X[b]), m(out[b])
-    assert after[0] > before[0]  # to the right, the town side
+    assert after[0] > before[0] and after[1] < before[1]  # "down and to the right"
+    river_centre = m(centres["river"])
+    assert np.linalg.norm(after - river_centre) > np.linalg.norm(before - river_centre)  # "away from the river words"
     for word in ("money", "deposit"):
         assert np.linalg.norm(after - m[word]) < np.linalg.norm(before - m[word])
     assert np.linalg.norm(after - m(centres["town"])) < np.linalg.norm(before - m(centres["town"]))
@@ -258,11 +260,24 @@ def test_who_gets_the_largest_weight(kv, word):
             assert order[:2] == ["bank", ctx], (word, s, order)
 
 
-def test_money_words_hardly_similar_to_bank(kv):
+def scores_of_bank(word, kv):
+    """bank's unscaled scores q_bank · k_j (demo head, sharpness 4) in the panel's sentence."""
+    tokens, X = embeddings.sentence_matrix(template(word), kv)
+    W_q, W_k, _ = attention.demo_head()
+    s = (X @ W_q)[tokens.index("bank")] @ (X @ W_k).T
+    return dict(zip(tokens, s))
+
+
+def test_money_words_score_below_banks_own_key_place_words_above(kv):
+    s = scores_of_bank("money", kv)
+    assert (f"{s['money']:.2f}", f"{s['bank']:.2f}") == ("3.22", "3.93")  # "money 3.22 against 3.93"
     for word in MONEY_WORDS:
-        assert abs(cos(kv["bank"], kv[word])) < 0.1
+        s = scores_of_bank(word, kv)
+        assert s[word] < s["bank"], word
     for word in PLACE_WORDS:
-        assert cos(kv["bank"], kv[embeddings.tokenize(word)[0]]) > 0.5
+        s = scores_of_bank(word, kv)
+        ctx = embeddings.tokenize(word)[0]
+        assert s[ctx] > s["bank"], word
 
 
 @pytest.mark.parametrize("word", list(EXPECTED))

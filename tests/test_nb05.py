@@ -46,6 +46,11 @@ def test_one_head_mixes_the_questions_and_six_heads_sharpen_the_action_column(ve
     assert w1[0, going, tom] == pytest.approx(0.45, abs=0.005)
     _, w2 = weights_for(vectors, embeddings.SENTENCE, num_heads=2)
     assert w1[0, going, tom] < w2[1, going, tom]
+    # "the reason is the scaling: divided by sqrt(3), the one-head scores would give Tom 0.63"
+    W_q, W_k, *_ = attention.demo_heads()
+    tokens_, X = embeddings.sentence_matrix(embeddings.SENTENCE, vectors)
+    one_head_scores = (X @ W_q)[going] @ (X @ W_k).T
+    assert attention.softmax(one_head_scores / np.sqrt(3))[tom] == pytest.approx(0.63, abs=0.005)
     _, w6 = weights_for(vectors, embeddings.SENTENCE, num_heads=6)
     sharpest = [w6[h].max() for h in range(6)]
     assert int(np.argmax(sharpest)) == 3 and w6[3, going, tom] == pytest.approx(0.91, abs=0.005)
