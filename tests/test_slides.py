@@ -1,5 +1,6 @@
 """Slides mode: every notebook (00-05 and the solutions) carries RISE slideshow metadata, so
-jupyterlab-rise presents it as a talk, and jupyterlab-rise is a student requirement."""
+jupyterlab-rise presents it as a talk, with an offline theme; jupyterlab-rise is a student
+requirement, and jupyterlab-widgets is pinned to a version whose widgets load in the talk."""
 import json
 import re
 from pathlib import Path
@@ -63,12 +64,33 @@ def test_code_cells_are_not_hidden_except_machine_details(path):
             assert "NBVAL_IGNORE_OUTPUT" in "".join(cell["source"]), f"{path.name} cell {i}"
 
 
-def test_jupyterlab_rise_is_a_student_requirement():
+def requirements():
     names = {}
     for raw in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
         line = re.sub(r"(^|\s)#.*", "", raw).strip()
         if line and not line.startswith("-"):
             req = Requirement(line)
             names[canonicalize_name(req.name)] = req.specifier
+    return names
+
+
+def test_jupyterlab_rise_is_a_student_requirement():
+    names = requirements()
     assert "jupyterlab-rise" in names, "add jupyterlab-rise to requirements.txt (slides mode)"
     assert names["jupyterlab-rise"].contains("0.43.1"), names["jupyterlab-rise"]
+
+
+def test_widgets_can_load_in_the_slideshow():
+    """jupyterlab-widgets >= 3.0.11 needs @jupyterlab/console, which RISE's slideshow page
+    does not share: no slider panel would render in slides (jupyterlab-contrib/rise#119).
+    tests/browser/test_slides_in_browser.py drives the real thing."""
+    spec = requirements().get("jupyterlab-widgets")
+    assert spec is not None, "pin jupyterlab-widgets in requirements.txt (slides mode)"
+    assert spec.contains("3.0.10") and not spec.contains("3.0.11"), spec
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_slides_use_an_offline_theme(path):
+    """RISE's default reveal.js theme "simple" imports Google Fonts; "white" ships its fonts."""
+    meta = json.loads(path.read_text(encoding="utf-8"))["metadata"]
+    assert meta.get("rise", {}).get("theme") == "white", f"{path.name}: metadata.rise.theme"
