@@ -907,7 +907,9 @@ def glance_04():
 def glance_05():
     c = panel("05").controls
     assert [v for _, v in c["sentence"].options] == ["river", "money"]
-    return f"`heads`: {', '.join(map(str, c['num_heads'].options))}; `sentence`: the river sentence or the money sentence"
+    s = c["sharpness"]
+    return (f"`heads`: {', '.join(map(str, c['num_heads'].options))}; `sentence`: the river sentence or the "
+            f"money sentence; `{s.description}`: {s.min:g} to {s.max:g}, step {s.step:g} (starts at {s.value:g})")
 
 
 # ------------------------------------------------------------------ the table
@@ -1076,7 +1078,8 @@ ROWS = [
     ("`query word`: the 9 words; `mask`: none / causal; `temperature T`", glance_explorer),
     ("`context word`: river, lake, sea, money, cash, deposit, hospital, post office, restaurant; "
      "`sharpness`: 0 to 10, step 0.5 (starts at 4)", glance_04),
-    ("`heads`: 1, 2, 3, 6; `sentence`: the river sentence or the money sentence", glance_05),
+    ("`heads`: 1, 2, 3, 6; `sentence`: the river sentence or the money sentence; "
+     "`sharpness × W_q`: 0 to 2, step 0.1 (starts at 1)", glance_05),
 ]
 
 NUMBER = re.compile(r"[−-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[−-]?\d+(?:\.\d+)?")
