@@ -39,6 +39,14 @@ def test_head0_is_meaning_head1_is_who_does_what(vectors):
     assert w[1, bank, tokens.index("river")] < 0.15
 
 
+def test_two_glances_preview_names_fish_and_river_then_tom(vectors):
+    """The preview figure labels weights >= 0.1: each head's glance finds different words."""
+    tokens, w = weights_for(vectors, embeddings.SENTENCE)
+    labelled = [{tokens[j] for j in np.flatnonzero(row >= 0.1)}
+                for row in (w[0, tokens.index("bank")], w[1, tokens.index("going")])]
+    assert labelled == [{"fish", "river"}, {"tom"}]
+
+
 def test_one_head_mixes_the_questions_and_six_heads_sharpen_the_action_column(vectors):
     tokens, w1 = weights_for(vectors, embeddings.SENTENCE, num_heads=1)
     going, tom = tokens.index("going"), tokens.index("tom")
