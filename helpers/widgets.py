@@ -46,7 +46,7 @@ def png_bytes(rgba, level=3):
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + chunk(b"IEND", b""))
+            + chunk(b"IDAT", zlib.compress(raw, level)) + chunk(b"IEND", b""))
 
 
 def _fast_diff_image(canvas):
@@ -249,8 +249,11 @@ class Panel:
 
     def _full_draw(self, key):
         canvas = self.fig.canvas
+        renderer = canvas.get_renderer()
         self._redrawn = []
-        for ax in self.fig.axes:  # the changing artists and everything stacked above them
+        # the changing artists and everything stacked above them that may cover them: what
+        # lies outside the axes (a title, a legend below it) stays in the background
+        for ax in self.fig.axes:
             if not ax.get_visible():
                 continue
             if ax in self._whole:
@@ -260,7 +263,8 @@ class Panel:
             artists = sorted(_changeable(ax) + frame, key=lambda a: a.zorder)  # (not the ticks: slow)
             lowest = min((a.zorder for a in artists if a in self._dynamic), default=None)
             if lowest is not None:
-                self._redrawn += [a for a in artists if a.zorder >= lowest]
+                self._redrawn += [a for a in artists if a.zorder >= lowest and (
+                    a in self._dynamic or a.get_window_extent(renderer).overlaps(ax.bbox))]
         for a in self._redrawn:
             a.set_animated(True)  # matplotlib leaves animated artists out of a full draw
         self._own_draw = True
@@ -273,7 +277,6 @@ class Panel:
         self._backgrounds[key] = (canvas.copy_from_bbox(self.fig.bbox), self._redrawn)
         while len(self._backgrounds) > MAX_BACKGROUNDS:
             del self._backgrounds[next(iter(self._backgrounds))]  # the least recently used
-        renderer = canvas.get_renderer()
         for a in self._redrawn:
             a.draw(renderer)
 

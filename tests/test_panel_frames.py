@@ -144,6 +144,9 @@ def test_a_layout_seen_before_is_a_blit():
     full_draws = count_full_draws(context)
     assert frames_match_full_draws(context, words[::-1], first_draw=False) <= MAX_DIFFERENT_PIXELS
     assert not full_draws
+    # the legend below the map lies outside the axes: it stays in the background
+    legend = context.fig.axes[0].get_legend()
+    assert legend is not None and legend not in context._redrawn
 
 
 def test_backgrounds_are_kept_for_at_most_max_backgrounds_layouts():
