@@ -757,6 +757,7 @@ class Histogram:
         heights, _ = np.histogram(samples, bins=self.edges, density=True)
         for bar, h in zip(self.bars, heights):
             bar.set_height(h)
+            bar.set_visible(h > 0)  # an empty bin shows nothing: skip drawing it (faster frames)
         return heights
 
 

@@ -173,3 +173,18 @@ def test_rescaling_axes_blit_over_the_background_of_their_limits():
     assert frames_match_full_draws(panel, sweep, first_draw=False) <= MAX_DIFFERENT_PIXELS
     assert len(full_draws) <= 2  # limits seen before: their backgrounds are cached
     assert all(ax.get_ylim() == lim for ax, lim in limits.items())
+
+
+def test_scaling_panel_blits_and_hides_only_empty_bins():
+    panel = widgets.scaling_panel()
+    changes = [{"d_k": d} for d in (1, 40, 256, 9, 128)]
+    assert frames_match_full_draws(panel, changes) <= MAX_DIFFERENT_PIXELS
+    # empty histogram bins are hidden (not drawn); showing them changes no pixel
+    hidden = [bar for hist in (panel.hist_unscaled, panel.hist_scaled) for bar in hist.bars
+              if not bar.get_visible()]
+    assert hidden and all(bar.get_height() == 0 for bar in hidden)
+    panel._own_draw = True
+    want = full_draw(panel.fig)
+    for bar in hidden:
+        bar.set_visible(True)
+    assert np.array_equal(full_draw(panel.fig), want)
