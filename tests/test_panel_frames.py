@@ -188,3 +188,20 @@ def test_scaling_panel_blits_and_hides_only_empty_bins():
     for bar in hidden:
         bar.set_visible(True)
     assert np.array_equal(full_draw(panel.fig), want)
+
+
+def test_scaling_panel_histogram_legend_is_never_covered():
+    """The histogram's legend lies under the bars (so it is not redrawn): no bar may reach it."""
+    panel = widgets.scaling_panel()
+    ax = panel.hist_scaled.bars[0].axes
+    legend = ax.get_legend()
+    renderer = panel.fig.canvas.get_renderer()
+    panel.fig.canvas.draw()
+    box = legend.get_window_extent(renderer)
+    for d_k in range(1, panel.controls["d_k"].max + 1):
+        panel._update(d_k=d_k)
+        assert not any(bar.get_window_extent(renderer).overlaps(box) for bar in ax.patches
+                       if bar.get_visible() and bar.get_height() > 0), d_k
+    panel._update(d_k=100)
+    panel.draw_frame()
+    assert legend not in panel._redrawn
