@@ -224,7 +224,8 @@ class Panel:
         figure_changed = any(a.stale for a in fig.get_children() if a not in fig.axes and a is not fig.patch)
         layout, scales = self._layout_key()
         for ax, scale in scales.items():
-            self._limits.setdefault(ax, set()).add(scale[:2])
+            if ax not in self._whole:  # (once redrawn whole, its limits no longer matter)
+                self._limits.setdefault(ax, set()).add(scale[:2])
         follows = {ax for ax, limits in self._limits.items() if len(limits) > MAX_LIMITS} - self._whole
         if figure_changed or follows or not changed <= self._dynamic:
             self._dynamic |= changed
