@@ -207,8 +207,8 @@ class Panel:
         flags. If they were already redrawn in earlier frames, the cached
         background of the current layout (figure size, axes positions and
         visibility, every axes' limits and tick labels) is restored and only
-        those artists, and the artists stacked above them in their axes, are
-        drawn again. Backgrounds are kept for up to MAX_BACKGROUNDS layouts, so
+        those artists, and the artists stacked above them in their axes (unless
+        they lie outside it, like a title), are drawn again. Backgrounds are kept for up to MAX_BACKGROUNDS layouts, so
         switching back to a head count, a sentence or a context word seen before
         is a blit too. An axes whose limits have taken more than MAX_LIMITS
         values (they follow the data) is redrawn whole from then on, ticks and all.
@@ -230,7 +230,7 @@ class Panel:
         if figure_changed or follows or not changed <= self._dynamic:
             self._dynamic |= changed
             self._whole |= follows
-            self._backgrounds.clear()  # they were drawn without these artists
+            self._backgrounds.clear()  # they have these artists drawn in
         key = self._background_key(layout, scales)
         entry = self._backgrounds.pop(key, None)
         if entry is None:
