@@ -24,6 +24,7 @@ RIVER_COLOR = "#0072B2"  # Okabe-Ito blue
 TOWN_COLOR = "#D55E00"  # Okabe-Ito vermillion
 BANK_COLOR = "#000000"
 OTHER_COLOR = "#8C8C8C"
+HIDDEN_COLOR = "#D9D9D9"  # heatmap cells hidden by a mask: light grey, unlike any viridis colour
 OUTPUT_COLOR = "#009E73"  # Okabe-Ito green: "after attention"
 
 CLASSROOM_RC = {
@@ -99,16 +100,21 @@ def _labels(words):
 
 
 class Heatmap:
-    """A labelled heatmap whose values can be replaced in place (`update`)."""
+    """A labelled heatmap whose values can be replaced in place (`update`).
+
+    hidden: optional boolean array of the matrix's shape, True where a mask hides the
+    pair; those cells are drawn light grey (HIDDEN_COLOR) and, when annotated, say "0".
+    """
 
     def __init__(self, ax, matrix, row_labels, col_labels, *, title=None, cmap=WEIGHTS_CMAP,
                  vmin=None, vmax=None, annotate=None, fmt="{:.2f}", xlabel="key", ylabel="query",
-                 colorbar=True):
+                 colorbar=True, hidden=None):
         matrix = np.asarray(matrix, dtype=float)
         self.ax, self.fmt = ax, fmt
         if vmin is None and vmax is None and cmap == SIGNED_CMAP:
             lim = float(np.abs(matrix).max()) or 1.0
             vmin, vmax = -lim, lim
+        cmap = plt.get_cmap(cmap).with_extremes(bad=HIDDEN_COLOR)  # masked cells: grey
         self.image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
         ax.set_xticks(range(matrix.shape[1]), _labels(col_labels), rotation=45, ha="right")
         ax.set_yticks(range(matrix.shape[0]), _labels(row_labels))
@@ -124,17 +130,19 @@ class Heatmap:
         if annotate if annotate is not None else small:
             for (i, j), _ in np.ndenumerate(matrix):
                 self.texts.append(ax.text(j, i, "", ha="center", va="center", fontsize=SMALL_FONT - 1))
-        self.update(matrix)
+        self.update(matrix, hidden)
 
-    def update(self, matrix):
-        """Show new values (same shape); colour limits stay fixed unless they were automatic."""
+    def update(self, matrix, hidden=None):
+        """Show new values (same shape) and hidden cells; colour limits stay fixed unless automatic."""
         matrix = np.asarray(matrix, dtype=float)
-        self.image.set_data(matrix)
+        hidden = np.zeros(matrix.shape, bool) if hidden is None else np.broadcast_to(hidden, matrix.shape)
+        shown = np.ma.masked_array(matrix, mask=hidden)
+        self.image.set_data(shown)
         if self.texts:
-            rgba = self.image.to_rgba(matrix)  # the colour of each cell
+            rgba = self.image.to_rgba(shown)  # the colour of each cell (grey where hidden)
             luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
             for text, ((i, j), value) in zip(self.texts, np.ndenumerate(matrix)):
-                text.set_text(self.fmt.format(0.0 if abs(value) < 0.005 else value))
+                text.set_text("0" if hidden[i, j] else self.fmt.format(0.0 if abs(value) < 0.005 else value))
                 text.set_color("white" if luminance[i, j] < 0.5 else "black")
 
 
@@ -327,14 +335,14 @@ def pipeline_diagram(highlight=(), *, title=None):
     for i, (key, text) in enumerate(PIPELINE_STEPS):
         x = i * 1.3
         on = key in highlight
-        box = FancyBboxPatch((x, 0), 1.05, 1.0, boxstyle="round,pad=0.04",
+        box = FancyBboxPatch((x, 0), 1.12, 1.0, boxstyle="round,pad=0.04",
                              facecolor="#F0E442" if on else "#F2F2F2",
                              edgecolor="black", linewidth=2.5 if on else 1)
         ax.add_patch(box)
-        ax.text(x + 0.525, 0.5, text, ha="center", va="center", fontsize=SMALL_FONT - 1,
+        ax.text(x + 0.56, 0.5, text, ha="center", va="center", fontsize=FONT - 0.5,
                 fontweight="bold" if on else "normal")
         if i:
-            ax.annotate("", (x - 0.04, 0.5), (x - 0.21, 0.5),
+            ax.annotate("", (x - 0.04, 0.5), (x - 0.16, 0.5),
                         arrowprops=dict(arrowstyle="-|>", color="black", linewidth=1.2))
     # brackets: one head = steps qkv..weighted, then the multi-head part
     ax.plot([1.3, 1.3 * 7 - 0.25], [-0.2, -0.2], color=RIVER_COLOR, linewidth=3)
@@ -571,7 +579,7 @@ def listening_question(ax, tokens, query_index, *, question=None):
     query word to every other word of the sentence. Static; returns `ax`."""
     n = len(tokens)
     ax.set_xlim(-0.7, n - 0.3)
-    ax.set_ylim(-0.9, n / 2 + 0.6)
+    ax.set_ylim(-0.9, n / 2 + 1.2)  # room for the top '?' under the title
     ax.axis("off")
     for i, tok in enumerate(tokens):
         ax.text(i, -0.35, display_word(tok), ha="center", va="top", fontsize=FONT + 2,
@@ -791,7 +799,7 @@ def score_rows_figure(rows, *, word="bank", figsize=(12.5, 4.2)):
 
 
 # ---------------------------------------------------------- notebook 03 pictures
-MASK_CMAP = mpl.colors.ListedColormap(["#440154", "#FDE725"])  # viridis' two ends: hidden, allowed
+MASK_CMAP = mpl.colors.ListedColormap([HIDDEN_COLOR, "#FDE725"])  # hidden (grey, as in the weights), allowed
 
 
 def softmax_steps_figure(tokens, scores, exps, weights, *, query=None):
@@ -820,7 +828,7 @@ def softmax_steps_figure(tokens, scores, exps, weights, *, query=None):
 
 
 def mask_heatmap(ax, mask, row_labels, col_labels, *, title=None, xlabel="key", ylabel="query"):
-    """A boolean mask as a two-colour grid with 1 (may attend, yellow) / 0 (hidden, dark) in the cells."""
+    """A boolean mask as a two-colour grid with 1 (may attend, yellow) / 0 (hidden, grey) in the cells."""
     mask = np.asarray(mask)
     return Heatmap(ax, mask.astype(float), row_labels, col_labels, title=title, cmap=MASK_CMAP,
                    vmin=0, vmax=1, annotate=True, fmt="{:.0f}", xlabel=xlabel, ylabel=ylabel,
@@ -832,7 +840,7 @@ def padding_picture(ax, token_rows, mask, *, title=None, pad_token="<pad>"):
 
     `token_rows`: list of token lists (each at most n long); `mask`: boolean (batch, n)
     or (batch, 1, n), True for real words (e.g. helpers.attention.padding_mask).
-    Real words sit on yellow, padding on dark purple.
+    Real words sit on yellow, padding on grey (hidden, as in the weight heatmaps).
     """
     mask = np.asarray(mask).reshape(len(token_rows), -1)
     n = mask.shape[1]
@@ -841,10 +849,10 @@ def padding_picture(ax, token_rows, mask, *, title=None, pad_token="<pad>"):
         padded = list(row) + [pad_token] * (n - len(row))
         for j, tok in enumerate(padded):
             ax.text(j, i, display_word(tok), ha="center", va="center", fontsize=SMALL_FONT,
-                    color="black" if mask[i, j] else "white")
+                    color="black")
     ax.set_xticks(range(n), [str(j + 1) for j in range(n)])
     ax.set_yticks(range(len(token_rows)), [f"sentence {i + 1}" for i in range(len(token_rows))])
-    ax.set_xlabel("position in the batch (yellow = real word, dark = padding)")
+    ax.set_xlabel("position in the batch (yellow = real word, grey = padding)")
     ax.spines[:].set_visible(False)
     if title:
         ax.set_title(title)
@@ -944,8 +952,9 @@ def mark_centres(ax, map2d, centres):
     """Draw each cluster centre {label: (vector (d,), colour)} as a big X; labels go to a legend."""
     for label, (vector, color) in centres.items():
         x, y = map2d(vector)
-        ax.plot([x], [y], "X", color=color, markersize=15, markeredgecolor="black", zorder=4,
-                linestyle="none", label=label)
+        # hollow, so that a word's dot under the centre stays visible (fish sits on the river centre)
+        ax.plot([x], [y], "X", markersize=16, markerfacecolor="none", markeredgecolor=color,
+                markeredgewidth=2.5, zorder=4, linestyle="none", label=label)
     ax.legend(loc="lower left", framealpha=0.9, title="X = average of a cluster",
               title_fontsize=SMALL_FONT)
 

@@ -387,9 +387,9 @@ def sentence_panel(vectors=None, sentence=None, *, temperature=1.0, max_tokens=1
     vectors: KeyedVectors (default: the toy table). Controls: `sentence` (a Text box,
     updated on Enter or when it loses focus) and `temperature` (a slider).
     Left: the (n, n) weights softmax(Q Kᵀ / sqrt(d_k) / T) of demo_head(), drawn in the
-    top-left block of a fixed max_tokens x max_tokens grid (the other cells are blank,
-    their tick labels empty). Right: the weights of the focus word: *bank* if the
-    sentence has it, else its last word. Unknown words, empty text or more than
+    top-left block of a max_tokens x max_tokens grid whose axes show only the n x n
+    words of the sentence. Right: the weights of the focus word (*bank* if the
+    sentence has it, else its last word), one bar per word. Unknown words, empty text or more than
     `max_tokens` words put a friendly message into `panel.message` and leave the figure
     and readout as they were (Panel(catch=...)).
     Extra attributes for tests: panel.image (the heatmap's AxesImage), panel.bars
@@ -457,12 +457,17 @@ def sentence_panel(vectors=None, sentence=None, *, temperature=1.0, max_tokens=1
         padded = np.ma.masked_all((m, m))
         padded[:n, :n] = w
         image.set_data(padded)
+        # show the n words only: the grid and the bars fill their axes for any length
+        ax_h.set_xlim(-0.5, n - 0.5)
+        ax_h.set_ylim(n - 0.5, -0.5)
+        ax_b.set_xlim(-0.6, n - 0.4)
         names[:] = words + [""] * (m - n)
         frame.set_bounds(-0.5, focus - 0.5, n, 1)
         bars.update(np.concatenate([w[focus], np.zeros(m - n)]))
         for j, (bar, text) in enumerate(zip(bars.bars, bars.texts)):
             bar.set_visible(j < n)
             text.set_visible(j < n)
+            text.set_fontsize(plots.SMALL_FONT - (1 if n <= 9 else 3))  # long sentences: narrow bars
             if j < n:
                 bar.set_color(plots.word_color(tokens[j]))
         heat_title.set_text(f"attention weights, T = {temperature:.2f}")
@@ -824,7 +829,7 @@ def attention_explorer_panel(tokens, scores, query="bank", temperatures=TEMPERAT
     tokens: the n words; scores: (n, n) scaled scores Q Kᵀ / sqrt(d_k).
     Controls: query (Dropdown over the words), mask ("none" / "causal"), temperature.
     The heatmap shows softmax(masked scores / T) for every query (the chosen row
-    framed, its weights written in its cells); the arcs show the chosen row.
+    framed, its weights written in its cells, hidden pairs grey); the arcs show the chosen row.
     """
     from matplotlib.patches import Rectangle
     from .attention import softmax, causal_mask
@@ -854,7 +859,7 @@ def attention_explorer_panel(tokens, scores, query="bank", temperatures=TEMPERAT
     def update(query, mask, temperature):
         q = index[query]
         w = weights_for(mask, temperature)  # (n, n)
-        heat.update(w)
+        heat.update(w, hidden=~masks[mask])  # hidden pairs: grey
         for k, text in enumerate(heat.texts):  # numbers in the chosen row only: 9 texts to draw, not 81
             if k // n != q:
                 text.set_text("")
@@ -998,12 +1003,18 @@ def bank_context_panel(word="river", sharpness=4.0, *, template=CONTEXT_TEMPLATE
 
 # ---------------------------------------------------------- notebook 05 panels
 
+#: A row of weights whose largest and smallest weight differ by less than this picks no word.
+FLAT_SPREAD = 0.02
+
+
 def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
     """Notebook 05: the same projections cut into 1, 2, 3 or 6 heads; one heatmap per head.
 
     Controls: `num_heads` (ToggleButtons over head_counts), `sentence` (Dropdown of the
-    story's two sentences), `sharpness` (slider multiplying W_q; 1 = the given W_q). Unused heatmap slots are hidden; the readout names, for each
-    head, the word *bank* attends to most and the word *going* attends to most.
+    story's two sentences), `sharpness` (slider multiplying W_q; 1 = the given W_q).
+    Unused heatmap slots are hidden. The readout names, for each head, the word *bank*
+    attends to most and the word *going* attends to most, or "all about 0.11" when that
+    row's weights are even (largest minus smallest < FLAT_SPREAD).
     """
     from . import plots
     from .attention import multi_head_attention
@@ -1031,12 +1042,24 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
         rows, cols = (1, num_heads) if num_heads <= 3 else (2, -(-num_heads // 2))
         left, right, top, bottom = 0.08, 0.86, 0.88, 0.1
         cell_w, cell_h = (right - left) / cols, (top - bottom) / rows
-        side = min(cell_w - 0.07, (cell_h - 0.13) * height_in / width_in)  # square heatmaps
+        side = min(cell_w - 0.07, (cell_h - 0.13) * height_in / width_in)  # width: square at most...
+        height = min(cell_h - 0.13, 1.25 * side * width_in / height_in)  # ...or up to 25 % taller
         for h, ax in enumerate(axes):
             r, c = divmod(h, cols)
-            height = side * width_in / height_in
             ax.set_position([left + c * cell_w + 0.06,
                              top - (r + 1) * cell_h + (cell_h - height) / 2 + 0.04, side, height])
+            # small heatmaps (2 rows) get smaller word labels, so that 9 labels fit side by side;
+            # like the positions, this depends on num_heads only (part of the cached layout)
+            ax.tick_params(labelsize=plots.SMALL_FONT - (2 if rows > 1 else 0))
+        shown = [ax.get_position() for ax in axes[:num_heads]]  # the colour bar spans them
+        low, high = min(p.y0 for p in shown), max(p.y1 for p in shown)
+        colorbar_ax.set_position([0.9, low, 0.02, high - low])
+
+    def choice(row, tokens):
+        """The word a row of weights picks, or 'all about 1/n' when it picks none."""
+        if row.max() - row.min() < FLAT_SPREAD:
+            return f"all about {row.mean():.2f}"
+        return f"{display_word(tokens[row.argmax()])} {row.max():.2f}"
 
     def update(num_heads, sentence, sharpness):
         tokens, X = matrices[sentence]
@@ -1055,9 +1078,8 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
             ax.set_yticklabels(labels)
             cols = f"col {h * d_k}" if d_k == 1 else f"cols {h * d_k}-{(h + 1) * d_k - 1}"
             ax.set_title(f"head {h} ({cols})", fontsize=plots.SMALL_FONT + 1)
-            b, g = weights[h, bank], weights[h, going]
-            lines.append(f"head {h}: bank -> {display_word(tokens[b.argmax()])} {b.max():.2f}, "
-                         f"going -> {display_word(tokens[g.argmax()])} {g.max():.2f}")
+            lines.append(f"head {h}: bank -> {choice(weights[h, bank], tokens)}, "
+                         f"going -> {choice(weights[h, going], tokens)}")
         return "\n".join(lines)
 
     controls = {

@@ -199,7 +199,7 @@ def test_masked_weights_are_exactly_zero_and_rows_sum_to_one(story):
     w = attention.softmax(masked_scores)
     assert np.exp(-np.inf) == 0.0  # "e^(-inf) = 0"
     assert (w[~causal] == 0).all()  # "exactly 0"
-    assert np.triu(w, k=1).max() == 0  # "the upper triangle is all zeros"
+    assert np.triu(w, k=1).max() == 0  # "the upper triangle is hidden: all its weights are 0"
     assert np.allclose(w.sum(axis=1), 1)  # "the allowed words share the whole 1"
     assert w[0, 0] == 1.0  # "tom gives all its attention (1.00) to itself"
     _, w_helper = attention.scaled_dot_product_attention(story["Q"], story["K"], story["X"] @ story["W_v"],

@@ -47,6 +47,19 @@ def test_two_glances_preview_names_fish_and_river_then_tom(vectors):
     assert labelled == [{"fish", "river"}, {"tom"}]
 
 
+def test_fish_needs_two_answers_one_head_shares_them_two_heads_split_them(vectors):
+    """Cell "Why more than one head?": fish's one row shares river 0.28 and Tom 0.17; with two
+    heads, head 0 gives river 0.45 and head 1 gives Tom 0.39."""
+    tokens, w1 = weights_for(vectors, embeddings.SENTENCE, num_heads=1)
+    fish, river, tom = (tokens.index(t) for t in ("fish", "river", "tom"))
+    assert w1[0, fish, river] == pytest.approx(0.28, abs=0.005)
+    assert w1[0, fish, tom] == pytest.approx(0.17, abs=0.005)
+    _, w2 = weights_for(vectors, embeddings.SENTENCE, num_heads=2)
+    assert top(tokens, w2[0, fish]) == ["river"] and w2[0, fish, river] == pytest.approx(0.45, abs=0.005)
+    assert top(tokens, w2[1, fish]) == ["tom"] and w2[1, fish, tom] == pytest.approx(0.39, abs=0.005)
+    assert w2[0, fish, river] > w1[0, fish, river] and w2[1, fish, tom] > w1[0, fish, tom]
+
+
 def test_one_head_mixes_the_questions_and_six_heads_sharpen_the_action_column(vectors):
     tokens, w1 = weights_for(vectors, embeddings.SENTENCE, num_heads=1)
     going, tom = tokens.index("going"), tokens.index("tom")
@@ -120,7 +133,10 @@ def test_panel_shows_one_heatmap_per_head_with_the_right_weights(panel, vectors,
     assert lines[0].startswith(f"{heads} head(s), d_k = {6 // heads}, sharpness 1.00")
     assert len(lines) == 1 + heads
     bank = tokens.index("bank")
-    assert f"bank -> {tokens[int(np.argmax(w[0, bank]))]}" in lines[1]
+    for h in range(heads):
+        row = w[h, bank]
+        picked = "all about 0.11" if np.ptp(row) < 0.02 else f"{tokens[int(np.argmax(row))]} {row.max():.2f}"
+        assert f"head {h}: bank -> {picked}," in lines[1 + h]
 
 
 @pytest.mark.parametrize("sharpness", [0.0, 0.5, 2.0])
@@ -134,7 +150,10 @@ def test_panel_sharpness_scales_w_q(panel, vectors, sharpness):
     if sharpness == 0.0:  # no question asked: every word gets the same weight
         np.testing.assert_allclose(w, 1 / len(tokens))
     going = tokens.index("going")
-    assert f"going -> {tokens[int(np.argmax(w[1, going]))]}" in panel.text
+    if sharpness == 0.0:
+        assert panel.text.count("going -> all about 0.11") == h
+    else:
+        assert f"going -> {tokens[int(np.argmax(w[1, going]))]}" in panel.text
 
 
 def test_sharper_queries_give_sharper_weights(vectors):
@@ -144,6 +163,25 @@ def test_sharper_queries_give_sharper_weights(vectors):
     tom_weight = [multi_head_attention(X, s * W_q, W_k, W_v, W_o, h)[1][1, going, tom]
                   for s in np.linspace(0, 2, 11)]
     assert np.all(np.diff(tom_weight) > 0)
+
+
+def test_panel_says_when_a_head_picks_no_word(panel, vectors):
+    """With 6 heads, heads 0 and 5 give bank and going even weights: the readout says so."""
+    W_q, W_k, W_v, W_o, _ = attention.demo_heads()
+    tokens, X = embeddings.sentence_matrix(embeddings.SENTENCE, vectors)
+    _, w = multi_head_attention(X, W_q, W_k, W_v, W_o, 6)
+    lines = panel.set(num_heads=6).splitlines()[1:]
+    for h, line in enumerate(lines):
+        for word in ("bank", "going"):
+            row = w[h, tokens.index(word)]
+            flat = row.max() - row.min() < widgets.FLAT_SPREAD
+            assert (f"{word} -> all about 0.11" in line) == flat, line
+    # "Head 0 reads only the town vs nature number, which is 0 for both bank and going"
+    W_q = attention.demo_heads()[0]
+    assert np.flatnonzero(W_q[:, 0]).tolist() == [attention.TOWN]
+    assert X[tokens.index("bank"), attention.TOWN] == 0 == X[tokens.index("going"), attention.TOWN]
+    assert lines[0] == "head 0: bank -> all about 0.11, going -> all about 0.11"
+    assert lines[3] == "head 3: bank -> tom 0.18, going -> tom 0.91"
 
 
 def test_panel_set_and_reset(panel):

@@ -40,6 +40,13 @@ def test_stored_executed_in_order_without_errors(path):
             assert not re.search(r" at 0x[0-9a-f]{6,}", text), text[:200]
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_execution_timestamps_in_cell_metadata(path):
+    """Timestamps would change with every run and make every re-execution a diff."""
+    stamped = [i for i, c in enumerate(load(path)["cells"]) if "execution" in c.get("metadata", {})]
+    assert stamped == [], "re-execute with --ExecutePreprocessor.record_timing=False (see README)"
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_lessons_use_live_figures_and_show_the_pipeline(path):
     sources = ["".join(c["source"]) for c in code_cells(load(path))]

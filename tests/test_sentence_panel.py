@@ -118,6 +118,21 @@ def test_short_sentence_after_a_long_one_blanks_the_rest(panel):
     assert panel.text.startswith("2 words: river bank")
 
 
+@pytest.mark.parametrize("text", ["river bank", SENTENCE, " ".join(["the river bank near a lake"] * 2)])
+def test_the_axes_show_the_sentence_words_only(panel, text):
+    """No blank rows, columns or bar slots: the grid and the bars fill their axes for n words."""
+    panel.controls["sentence"].value = text
+    n = len(sentence_matrix(text, KV)[0])
+    ax_h, ax_b = panel.image.axes, panel.bars.ax
+    assert ax_h.get_xlim() == (-0.5, n - 0.5) and ax_h.get_ylim() == (n - 0.5, -0.5)
+    lo, hi = ax_b.get_xlim()
+    shown = [j for j, bar in enumerate(panel.bars.bars) if lo < bar.get_x() + bar.get_width() / 2 < hi]
+    assert shown == list(range(n))
+    panel.fig.canvas.draw()
+    labels = [t.get_text() for t in ax_h.get_xticklabels() if t.get_visible() and t.get_text()]
+    assert labels == sentence_matrix(text, KV)[0]
+
+
 def test_one_word_sentence(panel):
     panel.controls["sentence"].value = "bank"
     values, _ = image_data(panel)

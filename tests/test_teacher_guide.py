@@ -671,6 +671,15 @@ def mha_weights(num_heads, sentence=embeddings.SENTENCE):
     return tokens, weights
 
 
+def nb05_fish_two_answers():
+    """fish with one head (one row for both answers), then with two heads (one row each)."""
+    tokens, one = mha_weights(1)
+    _, two = mha_weights(2)
+    fish, river, tom = (tokens.index(w) for w in ("fish", "river", "tom"))
+    assert tokens[np.argmax(two[0, fish])] == "river" and tokens[np.argmax(two[1, fish])] == "tom"
+    return [one[0, fish, river], one[0, fish, tom], two[0, fish, river], two[1, fish, tom]]
+
+
 def nb05_heatmaps():
     tokens, weights = mha_weights(2)
     b, g = tokens.index("bank"), tokens.index("going")
@@ -1014,6 +1023,8 @@ ROWS = [
     ("Drag `sharpness` to **10**: river 0.88, bank 0.10", ctx_sharpness_10),
     ("(`max |loop - matrix form| = 0.0`)", loop_vs_matrix),
     # ---- notebook 05
+    ("one head gives it one row to share, river 0.28 and tom 0.17; two heads give it two rows, "
+     "river 0.45 and tom 0.39", nb05_fish_two_answers),
     ("head 0 uses columns 0–2, head 1 columns 3–5", nb05_columns),
     ("`Q split into heads: (2, 9, 3)`; scores, weights and outputs per head: `weights: (2, 9, 9)`, "
      "`each head's output: (2, 9, 3)`, then `concat: (9, 6)` and `output: (9, 6)`", nb05_shapes),
