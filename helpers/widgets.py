@@ -10,10 +10,12 @@ Only notebooks and tests import this module (widgets sit on top of the maths).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 import io
 import struct
+import time
 import zlib
 
 import ipywidgets as W
@@ -49,17 +51,33 @@ def png_bytes(rgba, level=3):
             + chunk(b"IDAT", zlib.compress(raw, level)) + chunk(b"IEND", b""))
 
 
+#: A frame that follows the previous one by less than this (s) is sent whole (see _fast_diff_image).
+BURST_S = 0.1
+#: This long (s) after a "diff" frame, the same picture is sent again whole (see Panel._settle).
+SETTLE_S = 0.15
+
+
 def _fast_diff_image(canvas):
     """matplotlib's FigureCanvasWebAggCore.get_diff_image (3.7 to 3.11), encoding with png_bytes.
 
-    Sends the changed pixels ("diff" mode, the rest transparent) or the whole frame ("full").
+    Returns (PNG bytes or None, whether the frame is whole). Sends the changed pixels
+    ("diff" mode, the rest transparent) or the whole frame ("full"). ipympl's front end
+    decodes each PNG asynchronously and drops a frame when the next one arrives before
+    it is decoded; a dropped diff leaves its pixels stale for good (ghost bars, two
+    titles on top of each other: tests/browser/test_frames_in_browser.py). So a frame
+    that follows the previous one by less than BURST_S (a drag, a burst of updates) is
+    sent whole, and whole frames use the fastest compression.
     """
     if not canvas._png_is_old:
-        return None
+        return None, False
+    now = time.monotonic()
+    burst = now - getattr(canvas, "_last_frame_at", -np.inf) < BURST_S
+    canvas._last_frame_at = now
     pixels = np.asarray(canvas.get_renderer().buffer_rgba())
     buff = pixels.view(np.uint32).squeeze(2)  # one uint32 per pixel: compare pixels at once
-    if (canvas._force_full or buff.shape != canvas._last_buff.shape
-            or (pixels[:, :, 3] != 255).any()):  # a transparent pixel cannot be overlaid
+    full = (canvas._force_full or burst or buff.shape != canvas._last_buff.shape
+            or (pixels[:, :, 3] != 255).any())  # a transparent pixel cannot be overlaid
+    if full:
         canvas.set_image_mode("full")
         output = buff
     else:
@@ -68,7 +86,7 @@ def _fast_diff_image(canvas):
     canvas._last_buff = buff.copy()
     canvas._force_full = False
     canvas._png_is_old = False
-    return png_bytes(output.view(np.uint8).reshape(*output.shape, 4))
+    return png_bytes(output.view(np.uint8).reshape(*output.shape, 4), level=1 if full else 3), full
 
 
 def _changeable(ax):
@@ -115,6 +133,9 @@ class Panel:
     Only the artists that change are redrawn, over a cached picture of the
     rest ("blitting"). Without a browser (tests, nbconvert, a static backend)
     the figure is drawn the ordinary way (`draw_idle`).
+    Frames carry only the changed pixels, except frames that come in a burst
+    (whole, see _fast_diff_image); SETTLE_S after a frame of changed pixels the
+    whole picture follows, so the browser's copy ends exact even if it dropped one.
     """
 
     def __init__(self, controls, fig, update, *, title="", columns=1, catch=()):
@@ -142,9 +163,10 @@ class Panel:
         self._whole = set()  # axes whose limits follow the data: redrawn whole
         self._redrawn = []  # what draw_frame draws over the background, in drawing order
         self._own_draw = False
+        self._settle_timer = None  # the pending Panel._settle call, if any
         fig.canvas.mpl_connect("draw_event", self._on_draw_event)
         if getattr(type(fig.canvas), "get_diff_image", None) is FigureCanvasWebAggCore.get_diff_image:
-            fig.canvas.get_diff_image = lambda: _fast_diff_image(fig.canvas)  # ipympl's frames
+            fig.canvas.get_diff_image = self._frame_png  # ipympl's frames
         self.text = ""
         self.refresh()
         self._columns = columns
@@ -299,6 +321,33 @@ class Panel:
     def _background_key(self, layout, scales):
         """What a background depends on: the layout and the scales of the axes not redrawn whole."""
         return layout, tuple(scales.get(ax) for ax in self.fig.axes if ax not in self._whole)
+
+    # -- frames for the browser (ipympl)
+    def _frame_png(self):
+        """ipympl's get_diff_image: the next frame's PNG; after a diff, a whole frame follows."""
+        png, full = _fast_diff_image(self.fig.canvas)
+        if png is not None and not full:
+            self._schedule_settle()
+        return png
+
+    def _schedule_settle(self):
+        try:
+            loop = asyncio.get_running_loop()  # the kernel's event loop
+        except RuntimeError:  # none (a script): nothing to schedule
+            return
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
+        self._settle_timer = loop.call_later(SETTLE_S, self._settle)
+
+    def _settle(self):
+        """Send the current picture again, whole: repairs the browser's copy if it dropped a diff."""
+        self._settle_timer = None
+        canvas = self.fig.canvas
+        if canvas.manager is None:
+            return
+        canvas._force_full = True
+        canvas._png_is_old = True
+        canvas.manager.refresh_all()
 
     def _on_draw_event(self, event):
         if not self._own_draw:  # someone else drew the figure: the backgrounds may be out of date
@@ -1036,9 +1085,14 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
     fig.colorbar(maps[0].image, cax=colorbar_ax, label="weight")
     fig.suptitle("each row: a query word; each column: a key word it may attend to", fontsize=plots.FONT)
     width_in, height_in = fig.get_size_inches()
+    arranged = {}  # the head count the axes are laid out for, and each axes' tick label size
+    written = {}  # {axes: (tick labels, title columns) it shows}
 
     def arrange(num_heads):
         # Fill the space with the visible heads: 1 row for up to 3 heads, else 2 rows of 3.
+        if arranged.get("heads") == num_heads:
+            return
+        arranged["heads"] = num_heads
         rows, cols = (1, num_heads) if num_heads <= 3 else (2, -(-num_heads // 2))
         left, right, top, bottom = 0.08, 0.86, 0.88, 0.1
         cell_w, cell_h = (right - left) / cols, (top - bottom) / rows
@@ -1050,7 +1104,10 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
                              top - (r + 1) * cell_h + (cell_h - height) / 2 + 0.04, side, height])
             # small heatmaps (2 rows) get smaller word labels, so that 9 labels fit side by side;
             # like the positions, this depends on num_heads only (part of the cached layout)
-            ax.tick_params(labelsize=plots.SMALL_FONT - (2 if rows > 1 else 0))
+            size = plots.SMALL_FONT - (2 if rows > 1 else 0)
+            if arranged.get(ax) != size:  # (tick_params is slow: only when the size changes)
+                arranged[ax] = size
+                ax.tick_params(labelsize=size)
         shown = [ax.get_position() for ax in axes[:num_heads]]  # the colour bar spans them
         low, high = min(p.y0 for p in shown), max(p.y1 for p in shown)
         colorbar_ax.set_position([0.9, low, 0.02, high - low])
@@ -1074,10 +1131,12 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
             if h >= num_heads:
                 continue
             hm.update(weights[h])
-            ax.set_xticklabels(labels)
-            ax.set_yticklabels(labels)
             cols = f"col {h * d_k}" if d_k == 1 else f"cols {h * d_k}-{(h + 1) * d_k - 1}"
-            ax.set_title(f"head {h} ({cols})", fontsize=plots.SMALL_FONT + 1)
+            if written.get(ax) != (labels, cols):  # only when they change: setting them is slow
+                written[ax] = (labels, cols)
+                ax.set_xticklabels(labels)
+                ax.set_yticklabels(labels)
+                ax.set_title(f"head {h} ({cols})", fontsize=plots.SMALL_FONT + 1)
             lines.append(f"head {h}: bank -> {choice(weights[h, bank], tokens)}, "
                          f"going -> {choice(weights[h, going], tokens)}")
         return "\n".join(lines)

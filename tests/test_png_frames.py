@@ -36,7 +36,8 @@ def ipympl_figure():
     return fig
 
 
-def test_fast_diff_frames_equal_ipympl_frames():
+def test_fast_diff_frames_equal_ipympl_frames(monkeypatch):
+    monkeypatch.setattr(widgets, "BURST_S", 0.0)  # frames far apart: diffs, as ipympl's
     fig = ipympl_figure()
     ax = fig.add_subplot()
     bars = ax.bar([0, 1], [0.5, 0.5])
@@ -55,10 +56,66 @@ def test_fast_diff_frames_equal_ipympl_frames():
         FigureCanvasAgg.draw(canvas)
         last, force_full = canvas._last_buff.copy(), canvas._force_full
         frames = []
-        for get in (canvas.get_diff_image, lambda: FigureCanvasWebAggCore.get_diff_image(canvas)):
+        for get in (lambda: widgets._fast_diff_image(canvas)[0],
+                    lambda: FigureCanvasWebAggCore.get_diff_image(canvas)):
             canvas._last_buff, canvas._force_full, canvas._png_is_old = last.copy(), force_full, True
             frames.append((decode(get()), canvas._current_image_mode))
         (fast, mode), (slow, slow_mode) = frames
         assert mode == slow_mode and np.array_equal(fast, slow)
         modes.append(mode)
     assert "diff" in modes
+
+
+def bar_panel():
+    """A Panel on an ipympl canvas whose sent frames are recorded as (mode, pixels)."""
+    fig = ipympl_figure()
+    ax = fig.add_subplot()
+    bars = ax.bar([0, 1], [0.5, 0.5])
+    ax.set_ylim(0, 1)
+
+    def update(a):
+        bars[0].set_height(a)
+        return ""
+
+    panel = widgets.Panel({"a": widgets.slider("a", 0.5, 0.0, 1.0)}, fig, update)
+    sent = []
+    fig.canvas.send_binary = lambda png: sent.append((fig.canvas._current_image_mode, decode(png)))
+    return panel, sent
+
+
+def push(panel, a):
+    """Move the slider: with a browser attached, Panel.refresh renders and sends the frame."""
+    panel.controls["a"].value = a
+
+
+def test_frames_in_a_burst_are_whole_frames_far_apart_are_diffs(monkeypatch):
+    """ipympl's front end drops a frame that is not decoded when the next arrives: a dropped
+    diff would leave stale pixels, so frames close together are sent whole."""
+    panel, sent = bar_panel()
+    monkeypatch.setattr(widgets, "BURST_S", 0.0)
+    push(panel, 0.3)
+    monkeypatch.setattr(widgets, "BURST_S", 60.0)  # every frame counts as close to the last
+    push(panel, 0.4)
+    push(panel, 0.5)
+    assert [mode for mode, _ in sent] == ["diff", "full", "full"]
+    assert (sent[-1][1][..., 3] == 255).all()  # a whole frame: no transparent pixel
+    assert np.array_equal(sent[-1][1], np.asarray(panel.fig.canvas.buffer_rgba()))
+
+
+def test_a_diff_is_followed_by_the_whole_picture(monkeypatch):
+    """SETTLE_S after a diff, the same picture is sent again whole, even if the browser dropped it."""
+    import asyncio
+
+    monkeypatch.setattr(widgets, "BURST_S", 0.0)
+    monkeypatch.setattr(widgets, "SETTLE_S", 0.05)
+    panel, sent = bar_panel()
+
+    async def drag():
+        push(panel, 0.3)  # a diff: schedules the whole frame
+        push(panel, 0.7)  # another diff: the whole frame moves after it
+        await asyncio.sleep(0.2)
+
+    asyncio.run(drag())
+    assert [mode for mode, _ in sent] == ["diff", "diff", "full"]
+    assert np.array_equal(sent[-1][1], np.asarray(panel.fig.canvas.buffer_rgba()))
+    assert panel._settle_timer is None

@@ -59,6 +59,16 @@ INIT_SCRIPT = r"""
 
   bt.textOf = (el) => (el.textContent || '').replace(/\s+/g, ' ').trim();
 
+  // For failure messages: each canvas of slider k's figures, as "width x height: n drawn pixels".
+  bt.figureCanvases = (k) => Array.from(document.querySelectorAll(`[data-bt-figure~="${k}"]`)).map(fig =>
+    Array.from(fig.querySelectorAll('canvas')).map(c => {
+      if (!c.width || !c.height) return `${c.width}x${c.height}: empty`;
+      const px = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.buffer);
+      let n = 0;
+      for (let i = 0; i < px.length; i++) if (px[i] !== 0) n++;
+      return `${c.width}x${c.height}: ${n} drawn pixels`;
+    }).join(', '));
+
   bt.sliderState = (k) => {
     const slider = document.querySelector(`[data-bt-slider="${k}"]`);
     if (!slider) return null;
@@ -533,7 +543,9 @@ def settle(page, key: int, quiet_ms: int = 400, timeout_s: float = 15.0) -> dict
         "([k, q, t]) => window.__bt.settle(k, q, t)", [key, quiet_ms, int(timeout_s * 1000)]
     )
     if not res["ok"]:
-        raise NotebookError(f"slider {key}: figure/readout never settled: {res['state']}")
+        canvases = page.evaluate("(k) => window.__bt.figureCanvases(k)", key)
+        raise NotebookError(f"slider {key}: figure/readout never settled: {res['state']}; "
+                            f"canvases of its figures: {canvases}")
     return res["state"]
 
 
