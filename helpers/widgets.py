@@ -438,9 +438,9 @@ def sentence_panel(vectors=None, sentence=None, *, temperature=1.0, max_tokens=1
     Left: the (n, n) weights softmax(Q Kᵀ / sqrt(d_k) / T) of demo_head(), drawn in the
     top-left block of a max_tokens x max_tokens grid whose axes show only the n x n
     words of the sentence. Right: the weights of the focus word (*bank* if the
-    sentence has it, else its last word), one bar per word. Unknown words, empty text or more than
-    `max_tokens` words put a friendly message into `panel.message` and leave the figure
-    and readout as they were (Panel(catch=...)).
+    sentence has it, else its last word), one bar per word. Unknown words, empty text
+    or more than `max_tokens` words put a friendly message into `panel.message` and
+    leave the figure and readout as they were (Panel(catch=...)).
     Extra attributes for tests: panel.image (the heatmap's AxesImage), panel.bars
     (plots.Bars over max_tokens slots), panel.compute(text, temperature) ->
     (tokens, weights (n, n), focus index), panel.state (tokens, weights, focus of the
@@ -1085,7 +1085,8 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
     fig.colorbar(maps[0].image, cax=colorbar_ax, label="weight")
     fig.suptitle("each row: a query word; each column: a key word it may attend to", fontsize=plots.FONT)
     width_in, height_in = fig.get_size_inches()
-    arranged = {}  # the head count the axes are laid out for, and each axes' tick label size
+    arranged = {}  # the head count the axes are laid out for
+    label_size = {}  # {axes: its tick labels' font size}
     written = {}  # {axes: (tick labels, title columns) it shows}
 
     def arrange(num_heads):
@@ -1105,8 +1106,8 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
             # small heatmaps (2 rows) get smaller word labels, so that 9 labels fit side by side;
             # like the positions, this depends on num_heads only (part of the cached layout)
             size = plots.SMALL_FONT - (2 if rows > 1 else 0)
-            if arranged.get(ax) != size:  # (tick_params is slow: only when the size changes)
-                arranged[ax] = size
+            if label_size.get(ax) != size:  # (tick_params is slow: only when the size changes)
+                label_size[ax] = size
                 ax.tick_params(labelsize=size)
         shown = [ax.get_position() for ax in axes[:num_heads]]  # the colour bar spans them
         low, high = min(p.y0 for p in shown), max(p.y1 for p in shown)

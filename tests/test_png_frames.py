@@ -105,6 +105,7 @@ def test_frames_in_a_burst_are_whole_frames_far_apart_are_diffs(monkeypatch):
 def test_a_diff_is_followed_by_the_whole_picture(monkeypatch):
     """SETTLE_S after a diff, the same picture is sent again whole, even if the browser dropped it."""
     import asyncio
+    import threading
 
     monkeypatch.setattr(widgets, "BURST_S", 0.0)
     monkeypatch.setattr(widgets, "SETTLE_S", 0.05)
@@ -115,7 +116,10 @@ def test_a_diff_is_followed_by_the_whole_picture(monkeypatch):
         push(panel, 0.7)  # another diff: the whole frame moves after it
         await asyncio.sleep(0.2)
 
-    asyncio.run(drag())
+    # in a thread of its own: another event loop may be running in this one (Playwright's)
+    thread = threading.Thread(target=lambda: asyncio.run(drag()))
+    thread.start()
+    thread.join()
     assert [mode for mode, _ in sent] == ["diff", "diff", "full"]
     assert np.array_equal(sent[-1][1], np.asarray(panel.fig.canvas.buffer_rgba()))
     assert panel._settle_timer is None
