@@ -36,36 +36,6 @@ def ipympl_figure():
     return fig
 
 
-def test_fast_diff_frames_equal_ipympl_frames(monkeypatch):
-    monkeypatch.setattr(widgets, "BURST_S", 0.0)  # frames far apart: diffs, as ipympl's
-    fig = ipympl_figure()
-    ax = fig.add_subplot()
-    bars = ax.bar([0, 1], [0.5, 0.5])
-    ax.set_ylim(0, 1)
-
-    def update(a):
-        bars[0].set_height(a)
-        return ""
-
-    widgets.Panel({"a": widgets.slider("a", 0.5, 0.0, 1.0)}, fig, update)
-    canvas = fig.canvas
-    assert "get_diff_image" in vars(canvas)  # the Panel's encoder replaces ipympl's
-    modes = []
-    for a in (0.2, 0.9, 0.4):
-        update(a)
-        FigureCanvasAgg.draw(canvas)
-        last, force_full = canvas._last_buff.copy(), canvas._force_full
-        frames = []
-        for get in (lambda: widgets._fast_diff_image(canvas)[0],
-                    lambda: FigureCanvasWebAggCore.get_diff_image(canvas)):
-            canvas._last_buff, canvas._force_full, canvas._png_is_old = last.copy(), force_full, True
-            frames.append((decode(get()), canvas._current_image_mode))
-        (fast, mode), (slow, slow_mode) = frames
-        assert mode == slow_mode and np.array_equal(fast, slow)
-        modes.append(mode)
-    assert "diff" in modes
-
-
 def bar_panel():
     """A Panel on an ipympl canvas whose sent frames are recorded as (mode, pixels)."""
     fig = ipympl_figure()
@@ -81,6 +51,27 @@ def bar_panel():
     sent = []
     fig.canvas.send_binary = lambda png: sent.append((fig.canvas._current_image_mode, decode(png)))
     return panel, sent
+
+
+def test_fast_diff_frames_equal_ipympl_frames(monkeypatch):
+    monkeypatch.setattr(widgets, "BURST_S", 0.0)  # frames far apart: diffs, as ipympl's
+    panel, _ = bar_panel()
+    canvas = panel.fig.canvas
+    assert "get_diff_image" in vars(canvas)  # the Panel's encoder replaces ipympl's
+    modes = []
+    for a in (0.2, 0.9, 0.4):
+        panel._update(a=a)
+        FigureCanvasAgg.draw(canvas)
+        last, force_full = canvas._last_buff.copy(), canvas._force_full
+        frames = []
+        for get in (lambda: widgets._fast_diff_image(canvas)[0],
+                    lambda: FigureCanvasWebAggCore.get_diff_image(canvas)):
+            canvas._last_buff, canvas._force_full, canvas._png_is_old = last.copy(), force_full, True
+            frames.append((decode(get()), canvas._current_image_mode))
+        (fast, mode), (slow, slow_mode) = frames
+        assert mode == slow_mode and np.array_equal(fast, slow)
+        modes.append(mode)
+    assert "diff" in modes
 
 
 def push(panel, a):
