@@ -23,9 +23,12 @@ Selectors that JupyterLab 4.x / ipywidgets 8 / ipympl 0.10 render:
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass, field
+
+import numpy as np
 
 # JavaScript helpers installed in every page before JupyterLab's own scripts.
 INIT_SCRIPT = r"""
@@ -631,3 +634,59 @@ def measure_key_latency(page, key: int, arrow: str, timeout_s: float = 5.0) -> d
     page.keyboard.press(arrow)
     page.wait_for_function("() => window.__bt.latency !== null", timeout=(timeout_s + 5) * 1000)
     return page.evaluate("() => window.__bt.latency")
+
+
+# -- small notebooks written by a test (tests/browser/test_frames_in_browser.py, ...)
+
+def open_new_notebook(browser, lab_server, name, cells):
+    """Write a notebook of these code cells into the server's root and open it."""
+    nb = {
+        "cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [],
+                   "execution_count": None} for c in cells],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    (lab_server.root / f"{name}.ipynb").write_text(json.dumps(nb))
+    handle = PageHandle(browser, lab_server, name)
+    open_notebook(handle.page, lab_server, f"{name}.ipynb")
+    return handle
+
+
+def run_cell(page, index, timeout_s=60.0):
+    """Run code cell `index` and wait until the kernel is idle again."""
+    page.evaluate(
+        """(i) => { const p = window.__bt.panel(); p.content.activeCellIndex = i;
+                    return window.jupyterapp.commands.execute('notebook:run-cell'); }""",
+        index,
+    )
+    page.wait_for_function(
+        """(i) => { const p = window.__bt.panel(); const k = p.sessionContext.session.kernel;
+                    const cell = p.content.widgets[i];
+                    return k.status === 'idle' && cell.model.executionCount != null
+                      && !cell.node.querySelector('.jp-InputPrompt').textContent.includes('[*]'); }""",
+        arg=index, timeout=timeout_s * 1000, polling=100,
+    )
+
+
+def browser_pixels(page):
+    """The pixels (h, w, 4) of the first ipympl canvas on the page."""
+    w, h, px = page.evaluate(
+        """() => { const c = document.querySelector('.jupyter-matplotlib-figure canvas');
+                   return [c.width, c.height,
+                           Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }"""
+    )
+    return np.array(px, dtype=np.uint8).reshape(h, w, 4)
+
+
+def show_panel(handle):
+    """Run the first cell (it shows a panel) and wait until its figure is drawn."""
+    run_cell(handle.page, 0)
+    handle.page.wait_for_function(
+        """() => { const c = document.querySelector('.jupyter-matplotlib-figure canvas');
+                   if (!c || !c.width) return false;
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   for (let i = 3; i < d.length; i += 4) if (d[i]) return true;
+                   return false; }""",
+        timeout=60_000,
+    )
