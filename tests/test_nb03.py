@@ -445,3 +445,24 @@ def test_notebook_highlights_its_steps_and_shows_the_maths():
     ranked = next(c for c in code if "np.argsort(-weights[bank])" in "".join(c["source"]))
     last_code_out = "".join("".join(o.get("text", "")) for o in ranked["outputs"])
     assert [line.split()[0] for line in last_code_out.strip().splitlines()[:3]] == ["river", "fish", "bank"]
+
+
+def test_hidden_pairs_are_grey_and_say_0():
+    """Section 5: "a grey cell is a hidden pair (its weight is exactly 0), and dark purple
+    is a weight close to 0"."""
+    import matplotlib.colors as mcolors
+
+    fig, ax = plots.new_figure()
+    try:
+        causal = attention.causal_mask(3)
+        weights = attention.softmax(np.where(causal, np.zeros((3, 3)), -np.inf))
+        heat = plots.heatmap(ax, weights, list("abc"), list("abc"), vmin=0, vmax=1, hidden=~causal)
+        colors = heat.image.to_rgba(heat.image.get_array())
+        grey = mcolors.to_rgba(plots.HIDDEN_COLOR)
+        for (i, j), hidden in np.ndenumerate(~causal):
+            assert np.allclose(colors[i, j], grey) == hidden
+            assert (heat.texts[3 * i + j].get_text() == "0") == hidden
+        near_zero = heat.image.to_rgba(np.ma.masked_array([[0.01]], mask=[[False]]))[0, 0]
+        assert not np.allclose(near_zero, grey)  # a small weight is not grey
+    finally:
+        matplotlib.pyplot.close(fig)

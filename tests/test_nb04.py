@@ -125,6 +125,9 @@ def test_bank_turns_nature_wetter_less_place(kv):
     assert after[attention.TOWN] < 0 <= before[attention.TOWN] + 1e-12  # turns negative
     assert after[attention.WATER] > before[attention.WATER]
     assert after[attention.PLACE] < before[attention.PLACE]
+    # "since river (0.4) and fish (−0.1) are less of a place than bank (0.6)"
+    place = {t: round(float(X[tokens.index(t), attention.PLACE]), 2) for t in ("river", "fish", "bank")}
+    assert place == {"river": 0.4, "fish": -0.1, "bank": 0.6}
 
 
 def test_map_words_are_the_panels_map_words(kv):
