@@ -779,7 +779,8 @@ def scaling_panel(d_k=6, n_pairs=2000, n_keys=9, max_dk=256, seed=0, *, figsize=
     ax_w.set_xlabel(f"key (one query, {n_keys} random keys)")
     ax_w.set_ylabel("softmax weight")
     ax_w.set_ylim(0, 1.05)
-    ax_w.axhline(1 / n_keys, color=plots.OTHER_COLOR, linestyle="--", linewidth=1)
+    ax_w.axhline(1 / n_keys, color=plots.OTHER_COLOR, linestyle="--", linewidth=1,
+                 label=f"all keys equal (1/{n_keys})")
     ax_w.legend(loc="upper right")
     title_w = ax_w.set_title("")
     fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.15, wspace=0.25)
