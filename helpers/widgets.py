@@ -1102,11 +1102,11 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
         height = min(cell_h - 0.13, 1.25 * side * width_in / height_in)  # ...or up to 25 % taller
         for h, ax in enumerate(axes):
             r, c = divmod(h, cols)
-            ax.set_position([left + c * cell_w + 0.06,
+            ax.set_position([left + c * cell_w + (cell_w - side) / 2 + 0.03,  # centred, room for labels
                              top - (r + 1) * cell_h + (cell_h - height) / 2 + 0.04, side, height])
-            # small heatmaps (2 rows) get smaller word labels, so that 9 labels fit side by side;
-            # like the positions, this depends on num_heads only (part of the cached layout)
-            size = plots.SMALL_FONT - (2 if rows > 1 else 0)
+            # narrow heatmaps (3 in a row) get smaller word labels, so that 9 labels fit side by
+            # side; like the positions, this depends on num_heads only (part of the cached layout)
+            size = plots.SMALL_FONT - (2 if cols >= 3 else 0)
             if label_size.get(ax) != size:  # (tick_params is slow: only when the size changes)
                 label_size[ax] = size
                 ax.tick_params(labelsize=size)

@@ -638,6 +638,9 @@ def measure_key_latency(page, key: int, arrow: str, timeout_s: float = 5.0) -> d
 
 # -- small notebooks written by a test (tests/browser/test_frames_in_browser.py, ...)
 
+#: How long to let a panel's frames settle: far more than helpers.widgets.SETTLE_S plus a round trip.
+FRAMES_SETTLE_S = 2.0
+
 def open_new_notebook(browser, lab_server, name, cells):
     """Write a notebook of these code cells into the server's root and open it."""
     nb = {

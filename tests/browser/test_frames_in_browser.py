@@ -35,7 +35,6 @@ CELLS = [
     "np.save('kernel_pixels.npy', np.asarray(panel.fig.canvas.get_renderer().buffer_rgba()))\n"
     "print('saved', panel.controls['scale'].value)",
 ]
-SETTLE_S = 2.0  # far more than helpers.widgets.SETTLE_S plus a frame's round trip
 
 
 @pytest.fixture
@@ -47,7 +46,7 @@ def burst_page(browser, lab_server):
 
 
 def assert_browser_shows_the_kernels_picture(handle, lab_server):
-    time.sleep(SETTLE_S)
+    time.sleep(drv.FRAMES_SETTLE_S)
     drv.run_cell(handle.page, 2)
     kernel = np.load(lab_server.root / "kernel_pixels.npy")
     shown = drv.browser_pixels(handle.page)

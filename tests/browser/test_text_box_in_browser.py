@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 import pytest
+from notebook_driver import FRAMES_SETTLE_S as SETTLE_S
 from notebook_driver import browser_pixels, open_new_notebook, run_cell, show_panel
-from test_frames_in_browser import SETTLE_S
 
 CELLS = [
     "%matplotlib widget\n"
