@@ -57,6 +57,8 @@ def as_float_array(x, name, min_ndim=1, allow_neg_inf=False):
         )
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one number")
+    if np.isfinite(arr).all():  # the usual case: one pass over the input, nothing more
+        return arr
     bad = np.isnan(arr) | (np.isposinf(arr)) | (np.isneginf(arr) & (not allow_neg_inf))
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -117,26 +119,45 @@ def softmax(x, axis=-1, temperature=1.0):
     A higher temperature flattens the weights, a lower one sharpens them.
     """
     arr = as_float_array(x, "x", allow_neg_inf=True)
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
-        raise TypeError(f"temperature must be a number, got {temperature!r}")
-    if not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be a positive finite number, got {temperature}")
+    temperature = _check_temperature(temperature)
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"axis must be an integer, got {axis!r}")
     if not -arr.ndim <= axis < arr.ndim:
         raise ValueError(f"axis {axis} is out of range for x with shape {arr.shape}")
+    return _softmax_into(arr.copy(), axis, temperature)
 
-    row_max = np.max(arr, axis=axis, keepdims=True)
+
+def _check_temperature(temperature):
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
+        raise TypeError(f"temperature must be a number, got {temperature!r}")
+    if not np.isfinite(temperature) or temperature <= 0:
+        raise ValueError(f"temperature must be a positive finite number, got {temperature}")
+    return float(temperature)
+
+
+def _softmax_into(e, axis, temperature):
+    """softmax of the checked float array `e`, computed in place (e is overwritten and returned).
+
+    Five passes over e (max, subtract, exp, sum, divide) and one more when temperature != 1;
+    everything else works on the (..., 1) row maxima and sums.
+    """
+    row_max = np.max(e, axis=axis, keepdims=True)
     empty = np.isneginf(row_max)  # slices with nothing allowed
-    row_max = np.where(empty, 0, row_max).astype(arr.dtype)
-    info = np.finfo(arr.dtype)
-    with np.errstate(over="ignore"):  # tiny T: differences overflow to -inf, i.e. weight 0
-        # keep T representable in x's dtype (float32 x with T=1e-50 would divide 0 by 0)
-        t = np.clip(arr.dtype.type(temperature), info.smallest_subnormal, info.max)
-        shifted = (arr - row_max) / t
-    e = np.exp(shifted)
+    if empty.any():
+        row_max[empty] = 0
+    np.subtract(e, row_max, out=e)
+    if temperature != 1.0:
+        info = np.finfo(e.dtype)
+        with np.errstate(over="ignore"):  # tiny T: differences overflow to -inf, i.e. weight 0
+            # keep T representable in e's dtype (float32 e with T=1e-50 would divide 0 by 0)
+            t = np.clip(e.dtype.type(temperature), info.smallest_subnormal, info.max)
+            np.divide(e, t, out=e)
+    np.exp(e, out=e)
     total = np.sum(e, axis=axis, keepdims=True)
-    return (e / np.where(empty, 1, total)).astype(arr.dtype)
+    if empty.any():
+        total[empty] = 1  # an all-masked slice stays all zeros
+    np.divide(e, total, out=e)
+    return e
 
 
 # -------------------------------------------------------------------- masks
@@ -166,17 +187,20 @@ def padding_mask(lengths, n):
 # ---------------------------------------------------------------- attention
 
 
-def scaled_dot_product_attention(Q, K, V, mask=None):
-    """softmax(Q Kᵀ / sqrt(d_k), masked) @ V.
+def scaled_dot_product_attention(Q, K, V, mask=None, temperature=1.0):
+    """softmax(Q Kᵀ / sqrt(d_k) / temperature, masked) @ V.
 
     Q: (..., n_q, d_k), K: (..., n_k, d_k), V: (..., n_k, d_v);
-    mask: boolean, broadcastable to (..., n_q, n_k), True = may attend.
+    mask: boolean, broadcastable to (..., n_q, n_k), True = may attend;
+    temperature: a positive number (1 is the paper's attention; above 1 flattens the
+    weights, below 1 sharpens them, as in notebook 03).
     Returns (output (..., n_q, d_v), weights (..., n_q, n_k)). Masked weights
     are exactly 0 and each row with any allowed key sums to 1.
     """
     Q = as_float_array(Q, "Q", min_ndim=2)
     K = as_float_array(K, "K", min_ndim=2)
     V = as_float_array(V, "V", min_ndim=2)
+    temperature = _check_temperature(temperature)
     if Q.shape[-1] != K.shape[-1]:
         raise ValueError(
             f"Q and K must have the same last dimension d_k: Q has shape {Q.shape}, K has shape {K.shape}"
@@ -191,30 +215,55 @@ def scaled_dot_product_attention(Q, K, V, mask=None):
         raise ValueError(
             f"the batch dimensions of Q {Q.shape}, K {K.shape} and V {V.shape} do not broadcast"
         ) from None
-
-    d_k = Q.shape[-1]
-    dtype = np.result_type(Q, K, V)
-    with np.errstate(over="ignore", invalid="ignore"):  # checked just below, with a clear message
-        scores = np.matmul(Q, np.swapaxes(K, -1, -2)) / dtype.type(np.sqrt(d_k))  # (..., n_q, n_k)
-    if not np.isfinite(scores).all():
-        raise ValueError(
-            f"the scores Q·Kᵀ/sqrt(d_k) overflowed {dtype}: the largest magnitude in Q is "
-            f"{_largest(Q)} and in K {_largest(K)}, and their products do not fit; "
-            f"scale Q and K down{_or_float64(dtype)}"
-        )
     if mask is not None:
         mask = _as_bool_mask(mask)
+        scores_shape = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2]) + (Q.shape[-2], K.shape[-2])
         try:
-            np.broadcast_shapes(mask.shape, scores.shape)
+            np.broadcast_shapes(mask.shape, scores_shape)
         except ValueError:
             raise ValueError(
                 f"mask with shape {mask.shape} does not broadcast to the scores' shape "
-                f"{scores.shape} (..., n_q, n_k)"
+                f"{scores_shape} (..., n_q, n_k)"
             ) from None
-        scores = np.where(mask, scores, -np.inf)
-    weights = softmax(scores, axis=-1).astype(dtype)
-    output = np.matmul(weights, V).astype(dtype)  # (..., n_q, d_v); each row a mix of V's rows: finite
+
+    return _attention(Q, K, V, mask, temperature)
+
+
+def _attention(Q, K, V, mask, temperature):
+    """scaled_dot_product_attention on checked arrays: one matmul, the scale, the mask,
+    an in-place softmax and one more matmul over the (..., n_q, n_k) scores."""
+    dtype = np.result_type(Q, K, V)
+    scores = _scores(Q, K, dtype)  # (..., n_q, n_k), Q·Kᵀ/sqrt(d_k), finite
+    if mask is not None:
+        scores = np.where(mask, scores, dtype.type(-np.inf))
+    weights = _softmax_into(scores, -1, temperature)  # scores becomes the weights, in place
+    output = np.matmul(weights, V.astype(dtype, copy=False))  # (..., n_q, d_v): mixes of V's rows
     return output, weights
+
+
+def _max_abs(x):
+    """max |x| without an |x| copy (two passes over x, no temporary array)."""
+    return max(float(np.max(x)), -float(np.min(x)))
+
+
+def _scores(Q, K, dtype):
+    """Q Kᵀ / sqrt(d_k) in `dtype`, or a clear ValueError when the products overflow.
+
+    A score is at most d_k · max|Q| · max|K| in size; when that bound fits the dtype
+    (always, for the series' numbers) the n_q × n_k scores need no second look.
+    """
+    d_k = Q.shape[-1]
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below, with a clear message
+        bound = _max_abs(Q) * _max_abs(K) * d_k
+        scores = np.matmul(Q.astype(dtype, copy=False), np.swapaxes(K, -1, -2).astype(dtype, copy=False))
+        scores /= dtype.type(np.sqrt(d_k))
+        if bound < np.finfo(dtype).max / 4 or np.isfinite(scores).all():
+            return scores
+    raise ValueError(
+        f"the scores Q·Kᵀ/sqrt(d_k) overflowed {dtype}: the largest magnitude in Q is "
+        f"{_largest(Q)} and in K {_largest(K)}, and their products do not fit; "
+        f"scale Q and K down{_or_float64(dtype)}"
+    )
 
 
 def split_heads(X, num_heads):
@@ -273,12 +322,19 @@ def multi_head_attention(X, W_q, W_k, W_v, W_o, num_heads, mask=None):
             ) from None
         mask = mask[..., None, :, :] if mask.ndim > 2 else mask  # add the heads axis
 
-    Q = split_heads(_project(X, mats["W_q"], "X", "W_q"), num_heads)  # (..., h, n, d_k)
-    K = split_heads(_project(X, mats["W_k"], "X", "W_k"), num_heads)
-    V = split_heads(_project(X, mats["W_v"], "X", "W_v"), num_heads)
-    heads, weights = scaled_dot_product_attention(Q, K, V, mask)  # (..., h, n, d_k), (..., h, n, n)
-    output = _project(merge_heads(heads), mats["W_o"], "the concatenated heads", "W_o")  # (..., n, d_model)
-    return output.astype(heads.dtype), weights
+    # X, the weights and the mask are checked above, and _project checks each product:
+    # from here on the maths runs without a second look at its arrays.
+    d_k = d_model // num_heads
+
+    def heads_of(name):  # (..., n, d_model) -> (..., h, n, d_k), as split_heads does
+        P = _project(X, mats[name], "X", name)
+        return np.swapaxes(P.reshape(*P.shape[:-1], num_heads, d_k), -3, -2)
+
+    Q, K, V = heads_of("W_q"), heads_of("W_k"), heads_of("W_v")
+    heads, weights = _attention(Q, K, V, mask, 1.0)  # (..., h, n, d_k), (..., h, n, n)
+    concat = np.swapaxes(heads, -3, -2).reshape(*heads.shape[:-3], heads.shape[-2], d_model)
+    output = _project(concat, mats["W_o"], "the concatenated heads", "W_o")  # (..., n, d_model)
+    return output.astype(heads.dtype, copy=False), weights
 
 
 # ---------------------------------------------------------- demo weights

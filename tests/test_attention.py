@@ -38,7 +38,7 @@ def py_softmax(row, temperature=1.0):
     return [e / total for e in exps]
 
 
-def loop_attention(Q, K, V, mask=None):
+def loop_attention(Q, K, V, mask=None, temperature=1.0):
     """Scaled dot-product attention with explicit Python loops over lists."""
     Q, K, V = np.asarray(Q).tolist(), np.asarray(K).tolist(), np.asarray(V).tolist()
     n_q, d_k, n_k, d_v = len(Q), len(Q[0]), len(K), len(V[0])
@@ -53,7 +53,7 @@ def loop_attention(Q, K, V, mask=None):
             if mask is not None and not mask[i][j]:
                 s = NEG_INF
             scores.append(s)
-        w = py_softmax(scores)
+        w = py_softmax(scores, temperature)
         weights.append(w)
         out.append([sum(w[j] * V[j][c] for j in range(n_k)) for c in range(d_v)])
     return np.array(out), np.array(weights)
@@ -281,6 +281,33 @@ def test_attention_matches_triple_loop(n_q, n_k, d_k, d_v):
     assert out.shape == (n_q, d_v) and w.shape == (n_q, n_k)
     np.testing.assert_allclose(w, ref_w, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(out, ref_out, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("temperature", [0.25, 1.0, 3.0])
+@pytest.mark.parametrize("masked", [False, True])
+def test_attention_temperature_matches_loop(temperature, masked):
+    rng = np.random.default_rng(7)
+    Q, K, V = rand(rng, 4, 3), rand(rng, 5, 3), rand(rng, 5, 2)
+    mask = rng.random((4, 5)) < 0.6 if masked else None
+    out, w = scaled_dot_product_attention(Q, K, V, mask, temperature=temperature)
+    ref_out, ref_w = loop_attention(Q, K, V, mask, temperature)
+    np.testing.assert_allclose(w, ref_w, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(out, ref_out, rtol=1e-12, atol=1e-14)
+
+
+def test_attention_temperature_equals_softmax_of_scores_over_t():
+    rng = np.random.default_rng(8)
+    Q, K, V = rand(rng, 3, 4), rand(rng, 6, 4), rand(rng, 6, 4)
+    scores = Q @ K.T / 2.0  # sqrt(d_k) = 2
+    _, w = scaled_dot_product_attention(Q, K, V, temperature=0.5)
+    np.testing.assert_allclose(w, softmax(scores, temperature=0.5), rtol=1e-13)
+
+
+@pytest.mark.parametrize("temperature", [0, -1.0, float("nan"), float("inf"), "hot", True])
+def test_attention_rejects_bad_temperature(temperature):
+    Q = np.ones((2, 3))
+    with pytest.raises((TypeError, ValueError), match="temperature"):
+        scaled_dot_product_attention(Q, Q, Q, temperature=temperature)
 
 
 def test_attention_scales_by_sqrt_dk():
@@ -584,3 +611,12 @@ def test_multi_head_identity_values_and_output_give_weighted_average_of_inputs()
     out, w = multi_head_attention(X, W_q, W_k, I, I, num_heads=2)
     np.testing.assert_allclose(out[:, :3], w[0] @ X[:, :3], rtol=1e-12)
     np.testing.assert_allclose(out[:, 3:], w[1] @ X[:, 3:], rtol=1e-12)
+
+
+def test_large_inputs_whose_scores_fit_are_accepted():
+    # max|Q| * max|K| overflows float64, but each score is 0 (the two never meet): no error.
+    Q = np.array([[1e200, 0.0]])
+    K = np.array([[0.0, 1e200], [0.0, -1e200]])
+    out, w = scaled_dot_product_attention(Q, K, np.eye(2))
+    np.testing.assert_allclose(w, [[0.5, 0.5]])
+    np.testing.assert_allclose(out, [[0.5, 0.5]])
