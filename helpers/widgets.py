@@ -712,7 +712,8 @@ def bank_embedding_panel(sentence=SENTENCE, word="bank", key="river", *, figsize
         j = tokens.index(key)
         score = term.update(q, K[j], word, key)
         widen(ax_sum, *ax_sum.get_ylim(), at_start)
-        vec = ", ".join(f"{n} {plots.clean_number(v):.2f}" for n, v in zip(plots.SHORT_DIMENSIONS, x))
+        # (lines of at most about 60 characters: the readout fits a 600 px notebook column)
+        vec = ", ".join(f"{plots.clean_number(v):.2f}" for v in x)
         terms = _nb02_signed_sum(q * K[j])
         return (f"x_{word} = [{vec}]\n"
                 f"q_{word} = x_{word} W_q = [{', '.join(f'{plots.clean_number(v):.2f}' for v in q)}]\n"
@@ -815,8 +816,7 @@ def scaling_panel(d_k=SCALING_START_DK, n_pairs=2000, n_keys=9, max_dk=256, seed
         return (f"d_k = {d_k}\n"
                 f"spread (std) of q·k over {n_pairs} pairs: {dots.std():.2f}   (√d_k = {np.sqrt(d_k):.2f})\n"
                 f"after dividing by √d_k:              {scaled.std():.2f}\n"
-                f"softmax over {n_keys} keys, largest weight: {w_u.max():.2f} without scaling, "
-                f"{w_s.max():.2f} with scaling")
+                f"largest weight: {w_u.max():.2f} without scaling, {w_s.max():.2f} with scaling")
 
     controls = {"d_k": int_slider("d_k", d_k, 1, max_dk)}
     panel = Panel(controls, fig, update, title="How long vectors blow up the scores")

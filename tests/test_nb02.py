@@ -513,6 +513,7 @@ def pair_dots(draws, d_k):
 def test_dk_panel_fits_a_notebook_column(dk_panel):
     assert dk_panel.fig.get_size_inches()[0] <= PANEL_MAX_WIDTH_IN
     assert_text_at_least(dk_panel.fig, MIN_FONT_PT)
+    assert_readout_fits(dk_panel, [{"d_k": d} for d in (1, 64, 256)])
 
 
 @pytest.mark.parametrize("d_k", [1, 2, 16, 64, 100, 255, 256])
@@ -594,6 +595,14 @@ def test_signed_heatmap_texts_are_readable_and_never_minus_zero():
 STATIC_MAX_WIDTH_PX = 700
 PANEL_MAX_WIDTH_IN = 5.8
 MIN_FONT_PT = 11
+#: A readout line of at most 68 characters: 14 px monospace (8.43 px a character) stays in 580 px.
+READOUT_MAX_CHARS = 68
+
+
+def assert_readout_fits(panel, settings):
+    for values in settings:
+        text = panel.set(**values)
+        assert max(len(line) for line in text.splitlines()) <= READOUT_MAX_CHARS, text
 
 
 def assert_text_at_least(fig, points):
@@ -659,6 +668,8 @@ def test_bank_panel_fits_a_notebook_column(bank_panel):
     assert bank_panel.fig.get_size_inches()[0] <= PANEL_MAX_WIDTH_IN
     assert_text_at_least(bank_panel.fig, MIN_FONT_PT)
     assert bank_panel._columns == 1  # sliders in one column: 340 px + Reset, no sideways scrolling
+    corners = [{n: v for n in widgets.BANK_SLIDER_NAMES} for v in (-1.0, 1.0)]
+    assert_readout_fits(bank_panel, [{}] + [dict(c, key=k) for c in corners for k in ("tom", "river")])
 
 
 def test_projection_matrices_share_one_colour_scale(head):
