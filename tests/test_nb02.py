@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from helpers import attention, embeddings, plots, widgets
-from notebook_text import load, markdown, quoted, source
+from notebook_text import load, markdown, outputs, quoted, source
 
 plots.use_classroom_style()  # as the notebook's first cell: the sizes tested are the shown ones
 
@@ -348,6 +348,16 @@ def spreads():
     return np.array(out)
 
 
+def test_the_printed_table_is_this_measurement(spreads):
+    """The table the notebook printed (d_k, std, √d_k, std scaled) is what the fixture measures."""
+    import re
+    rows = re.findall(r"^\s*(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", outputs("02"), re.M)
+    table = {int(d): (float(a), float(c)) for d, a, _, c in rows}
+    assert sorted(table) == sorted(SPREAD_DIMS)
+    for d_k, (std, std_scaled, _) in zip(SPREAD_DIMS, spreads):
+        assert table[d_k] == (round(float(std), 2), round(float(std_scaled), 2))
+
+
 def test_spread_grows_like_sqrt_dk(spreads):
     within = quoted(TEXT, r"follows the √d_k curve within (\d+) %") / 100
     ratio = spreads[:, 0] / np.sqrt(SPREAD_DIMS)
@@ -419,7 +429,7 @@ def test_one_hot_weights_barely_react(saturation):
     """'its weights barely react when the scores change a little': the softmax Jacobian
     diag(w) - w wᵀ is nearly zero for the unscaled scores at d_k = 512, not for the scaled."""
     def jacobian_size(s):
-        w = np_softmax(s)
+        w = attention.softmax(s)
         J = w[:, :, None] * np.eye(w.shape[-1]) - w[:, :, None] * w[:, None, :]
         return np.median(np.linalg.norm(J, axis=(1, 2)))
 
