@@ -609,8 +609,11 @@ class TermByTerm:
 
     Top axes: three rows of six coloured cells, q (the query), k (one key) and
     their elementwise product q×k, one column per dimension, with the value
-    written in each cell (orange positive, purple negative; each row has its own
-    symmetric colour scale, from -m to m with m = max(1, largest absolute value in the row)).
+    written in each cell. All three rows share ONE symmetric colour scale, from
+    -vmax to vmax (orange positive, purple negative), shown by a colour bar next
+    to the cells: a pale cell is a small number whichever row it is in.
+    vmax=None takes snap_up(largest absolute value of the first q, k and q×k), at least 1;
+    a slider panel passes the largest value its sliders can reach, so the scale never moves.
     Bottom axes: a waterfall: each product is a bar that starts where the
     previous one ended, and the last bar, '= score', is their sum q·k.
     `update(q, k, query_word, key_word)` changes the existing artists only.
@@ -619,11 +622,16 @@ class TermByTerm:
     """
 
     def __init__(self, ax_cells, ax_sum, q, k, query_word="bank", key_word="river", *,
-                 dimensions=SHORT_DIMENSIONS, cmap=SIGNED_CMAP, snap=False):
+                 dimensions=SHORT_DIMENSIONS, cmap=SIGNED_CMAP, snap=False, vmax=None):
         from matplotlib.patches import Rectangle
         self.ax_cells, self.ax_sum = ax_cells, ax_sum
         self.snap = snap
         self.cmap = plt.get_cmap(cmap)
+        if vmax is None:
+            first = np.abs(np.concatenate([np.ravel(q), np.ravel(k), np.ravel(np.multiply(q, k))]))
+            vmax = snap_up(max(float(first.max()), 1.0))
+        self.norm = mpl.colors.Normalize(-float(vmax), float(vmax))
+        self.mappable = mpl.cm.ScalarMappable(norm=self.norm, cmap=self.cmap)
         d = len(dimensions)
         ax_cells.set_xlim(-0.5, d - 0.5)
         ax_cells.set_ylim(2.5, -0.5)
@@ -631,6 +639,11 @@ class TermByTerm:
         ax_cells.xaxis.tick_top()
         ax_cells.set_yticks([])
         ax_cells.spines[:].set_visible(False)
+        self.colorbar = ax_cells.figure.colorbar(self.mappable, ax=ax_cells, fraction=0.05, pad=0.02,
+                                                 ticks=[-vmax, 0, vmax], aspect=6)
+        self.colorbar.ax.tick_params(labelsize=SMALL_FONT - 1)
+        self.colorbar.ax.set_yticklabels([f"{-vmax:g}", "0", f"{vmax:g}"])
+        self.colorbar.set_label("value", fontsize=SMALL_FONT - 1, labelpad=-4)
         self.cells, self.cell_texts, self.row_labels = [], [], []
         for r in range(3):
             row_cells, row_texts = [], []
@@ -661,9 +674,8 @@ class TermByTerm:
                                             (f"k {display_word(key_word)}", k),
                                             ("q × k", prod))):
             self.row_labels[r].set_text(name)
-            lim = max(float(np.abs(values).max()), 1.0)  # small rows stay pale
             for rect, text, v in zip(self.cells[r], self.cell_texts[r], values):
-                shade = 0.5 + 0.5 * v / lim  # 0..1, 0.5 = zero
+                shade = float(np.clip(self.norm(v), 0.0, 1.0))  # one scale for all rows; 0.5 = zero
                 rect.set_facecolor(self.cmap(shade))
                 text.set_text(f"{clean_number(v):.2f}")
                 text.set_color("white" if abs(shade - 0.5) > 0.3 else "black")
@@ -769,36 +781,61 @@ class Histogram:
         return heights
 
 
-def projection_matrices_figure(W_q, W_k, dimensions, *, ask=(3, 5), figsize=(12.5, 5.2)):
-    """W_q and W_k side by side as annotated heatmaps, embedding dimensions down the rows,
-    query/key dimensions along the columns; the entry `ask` (row, col) of W_q is framed."""
+def projection_matrices_figure(W_q, W_k, dimensions, *, ask=(3, 5), figsize=(6.6, 9.4)):
+    """W_q (d_model, d_k) above W_k (d_model, d_k) as annotated heatmaps on ONE colour scale
+    (symmetric, ±the largest absolute entry of both) with one shared colour bar, so equal
+    numbers get equal colours in both. Embedding dimensions down the rows, query/key
+    dimensions along the columns; the entry `ask` (row, col) of W_q is framed."""
     from matplotlib.patches import Rectangle
-    fig, (ax_q, ax_k) = new_figure(1, 2, figsize=figsize)
-    signed_heatmap(ax_q, W_q, dimensions, dimensions, fmt="{:g}", xlabel="query dimension (column)",
-                   ylabel="embedding dimension (row)",
-                   title="W_q: diagonal keeps the meaning,\nframed entry: place asks for topic")
-    signed_heatmap(ax_k, W_k, dimensions, dimensions, fmt="{:g}", xlabel="key dimension (column)",
-                   ylabel="embedding dimension (row)", title="W_k = identity:\nthe key is the word itself")
+    fig, (ax_q, ax_k) = new_figure(2, 1, figsize=figsize, layout="constrained")
+    fig.get_layout_engine().set(hspace=0.06)  # room between W_q's axis label and W_k's title
+    lim = float(max(np.abs(W_q).max(), np.abs(W_k).max())) or 1.0
+    common = dict(fmt="{:g}", ylabel="embedding dimension (row)", vmin=-lim, vmax=lim, colorbar=False)
+    hm_q = signed_heatmap(ax_q, W_q, dimensions, dimensions, xlabel="query dimension (column)",
+                          title="W_q: diagonal keeps the meaning,\nframed entry: place asks for topic",
+                          **common)
+    signed_heatmap(ax_k, W_k, dimensions, dimensions, xlabel="key dimension (column)",
+                   title="W_k = identity: the key is the word itself", **common)
     r, c = ask
     ax_q.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor=BANK_COLOR, linewidth=3))
-    fig.tight_layout()
+    bar = fig.colorbar(hm_q.image, ax=[ax_q, ax_k], shrink=0.6, aspect=30)
+    bar.set_label("entry (one scale for both matrices)")
     return fig
 
 
-def score_rows_figure(rows, *, word="bank", figsize=(12.5, 4.2)):
-    """One bar chart per (tokens, scores, title) in `rows`, side by side, same y-limits."""
-    fig, axes = new_figure(1, len(rows), figsize=figsize, squeeze=False)
+def term_by_term_figure(q, keys, *, query_word="bank", figsize=(6.8, 9.4)):
+    """One TermByTerm per (key vector (d,), key word) in `keys`, stacked, all on one colour
+    scale and one waterfall scale, so that the pairs compare. Returns the figure;
+    fig.term_views holds the TermByTerm objects."""
+    n = len(keys)
+    fig, axes = new_figure(2 * n, 1, figsize=figsize, layout="constrained",
+                           height_ratios=[1, 1.7] * n)
+    q = np.asarray(q, dtype=float)
+    biggest = max(float(np.abs(np.concatenate([q, np.asarray(k, float), q * np.asarray(k, float)])).max())
+                  for k, _ in keys)
+    vmax = snap_up(max(biggest, 1.0))
+    views = [TermByTerm(axes[2 * i], axes[2 * i + 1], q, k, query_word, word, vmax=vmax)
+             for i, (k, word) in enumerate(keys)]
+    lo = min(v.ax_sum.get_ylim()[0] for v in views)
+    hi = max(v.ax_sum.get_ylim()[1] for v in views)
+    for v in views:
+        v.ax_sum.set_ylim(lo, hi)  # same scale for every pair, to compare
+    fig.term_views = views
+    return fig
+
+
+def score_rows_figure(rows, *, word="bank", figsize=(6.8, 7.6)):
+    """One bar chart per (tokens, scores (n,), title) in `rows`, stacked, same y-limits."""
+    fig, axes = new_figure(len(rows), 1, figsize=figsize, squeeze=False, layout="constrained")
     lo = min(score_row_limits(s)[0] for _, s, _ in rows)
     hi = max(score_row_limits(s)[1] for _, s, _ in rows)
-    for ax, (tokens, scores, title) in zip(axes[0], rows):
+    for ax, (tokens, scores, title) in zip(axes[:, 0], rows):
         ax.set_ylim(lo, hi)
         Bars(ax, tokens, scores, title=title, ylabel=f"score q_{word} · k_j")
         ax.set_xlabel("key word j")
-    fig.tight_layout()
     return fig
 
 
-# ---------------------------------------------------------- notebook 03 pictures
 MASK_CMAP = mpl.colors.ListedColormap([HIDDEN_COLOR, "#FDE725"])  # hidden (grey, as in the weights), allowed
 
 

@@ -648,15 +648,16 @@ def _nb02_signed_sum(terms):
     return text
 
 
-def bank_embedding_panel(sentence=SENTENCE, word="bank", key="river", *, figsize=(10, 5)):
+def bank_embedding_panel(sentence=SENTENCE, word="bank", key="river", *, figsize=(5.8, 8.6)):
     """Six sliders edit `word`'s embedding; its row of scores q·k_j and one score term by term.
 
     Controls: `bank_town` ... `bank_topic` (the embedding of `word`, one slider per
     dimension, starting at the toy vector) and `key` (which key word the
     term-by-term view shows). The head is demo_head(); the edited embedding is
     the word's row of X, so it changes both its query (x W_q) and its own key (x W_k).
-    Left: the word's scores against every word of the sentence (bars).
-    Right: q, k and q×k as cells, and the waterfall summing q×k to the score.
+    Top: the word's scores against every word of the sentence (bars).
+    Below: q, k and q×k as cells on one fixed colour scale (with a colour bar: the largest
+    value any slider setting can give), and the waterfall summing q×k to the score.
     Readout: the vector, the query, the top three scores and the chosen sum.
     Extra attributes for tests: panel.tokens, panel.X (unchanged input),
     panel.score_bars (plots.Bars), panel.term_view (plots.TermByTerm).
@@ -677,20 +678,22 @@ def bank_embedding_panel(sentence=SENTENCE, word="bank", key="river", *, figsize
         K = X2 @ W_k  # (n, 6)
         return q, K, K @ q  # scores (n,)
 
+    # the largest |q|, |k| and |q×k| the sliders (each in [-1, 1]) can reach: the fixed colour scale
+    q_max = float(np.abs(W_q).sum(axis=0).max())
+    k_max = max(float(np.abs(W_k).sum(axis=0).max()), float(np.abs(X @ W_k).max()))
+    color_max = max(q_max, k_max, q_max * k_max)
+
     q0, K0, s0 = row_scores(X[i])
-    fig, axes = plots.new_figure(2, 2, figsize=figsize, width_ratios=(1.05, 1),
-                                  height_ratios=(1, 1.6))
-    for ax in axes[:, 0]:  # the left column becomes one tall axes
-        ax.remove()
-    ax_row = fig.add_subplot(axes[0, 0].get_gridspec()[:, 0])
-    ax_cells, ax_sum = axes[0, 1], axes[1, 1]
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.17, wspace=0.28, hspace=0.35)
+    fig, (ax_row, gap, ax_cells, ax_sum) = plots.new_figure(4, 1, figsize=figsize,
+                                                            height_ratios=(1.45, 0.42, 0.75, 1.35))
+    gap.remove()  # room for the words under the bars and the dimensions over the cells
+    fig.subplots_adjust(left=0.15, right=0.91, top=0.95, bottom=0.09, hspace=0.3)
     ax_row.set_ylim(*plots.score_row_limits(s0, snap=True))
-    bars = plots.Bars(ax_row, tokens, s0, ylabel=f"score q_{word} · k_j",
+    bars = plots.Bars(ax_row, tokens, s0, ylabel=f"q_{word} · k_j",
                        title=f"{display_word(word)}'s row of scores")
     ax_row.set_xlabel("key word j")
     j0 = tokens.index(key)
-    term = plots.TermByTerm(ax_cells, ax_sum, q0, K0[j0], word, key, snap=True)
+    term = plots.TermByTerm(ax_cells, ax_sum, q0, K0[j0], word, key, snap=True, vmax=color_max)
     # The two rescaling axes only widen while the controls move (powers of two, so a few
     # times per session: every other frame blits), and go back when they are back at the start.
     start = {ax_row: ax_row.get_ylim(), ax_sum: ax_sum.get_ylim()}
@@ -709,7 +712,8 @@ def bank_embedding_panel(sentence=SENTENCE, word="bank", key="river", *, figsize
         j = tokens.index(key)
         score = term.update(q, K[j], word, key)
         widen(ax_sum, *ax_sum.get_ylim(), at_start)
-        vec = ", ".join(f"{n} {plots.clean_number(v):.2f}" for n, v in zip(plots.SHORT_DIMENSIONS, x))
+        # (lines of at most about 60 characters: the readout fits a 600 px notebook column)
+        vec = ", ".join(f"{plots.clean_number(v):.2f}" for v in x)
         terms = _nb02_signed_sum(q * K[j])
         return (f"x_{word} = [{vec}]\n"
                 f"q_{word} = x_{word} W_q = [{', '.join(f'{plots.clean_number(v):.2f}' for v in q)}]\n"
@@ -721,8 +725,8 @@ def bank_embedding_panel(sentence=SENTENCE, word="bank", key="river", *, figsize
     controls["key"] = W.Dropdown(options=list(dict.fromkeys(tokens)), value=key,
                                  description="key word", style={"description_width": "110px"},
                                  layout=W.Layout(width="340px"))
-    panel = Panel(controls, fig, update, title=f"Edit {word}'s embedding: who does it listen to?",
-                  columns=2)
+    # one column of controls (340 px + Reset): the panel fits a 600 px notebook column
+    panel = Panel(controls, fig, update, title=f"Edit {word}'s embedding: who does it listen to?")
     panel.tokens, panel.X, panel.word_index = tokens, X, i
     panel.score_bars, panel.term_view = bars, term
     return panel
@@ -743,15 +747,23 @@ def scaling_samples(n_pairs=2000, n_keys=9, max_dk=256, seed=0):
 SCALING_EDGES = np.arange(-50.5, 51.0, 1.0)  # histogram bins of width 1 centred on -50..50
 
 
-def scaling_panel(d_k=6, n_pairs=2000, n_keys=9, max_dk=256, seed=0, *, figsize=(10, 4.6)):
-    """A d_k slider (1..max_dk): the spread of q·k and the softmax weights, with and without
-    dividing by sqrt(d_k).
+#: The d_k the scaling panel starts at: one head of the paper's base model (d_model 512, 8 heads).
+#: At our head's d_k = 6 both histograms would be narrow spikes in the middle of axes wide
+#: enough for d_k = 256; at 64 the first picture already shows the point: a wide orange
+#: spread (std about 8) next to a narrow blue one (std about 1).
+SCALING_START_DK = 64
 
-    Left: histograms of q·k over n_pairs random pairs (unscaled and divided by
-    sqrt(d_k)), on fixed bins. Right: softmax weights of one random query over
-    n_keys random keys, unscaled and scaled. The numbers come from
-    scaling_samples(n_pairs, n_keys, max_dk, seed); moving the slider uses more
-    or fewer of the same coordinates, so the picture changes smoothly.
+
+def scaling_panel(d_k=SCALING_START_DK, n_pairs=2000, n_keys=9, max_dk=256, seed=0, *,
+                  figsize=(5.8, 7.0)):
+    """A d_k slider (1..max_dk, starting at d_k): the spread of q·k and the softmax weights,
+    with and without dividing by sqrt(d_k).
+
+    Top: histograms of q·k over n_pairs random pairs (unscaled and divided by
+    sqrt(d_k)), on fixed bins and fixed axes (so a wider spread looks wider). Bottom:
+    softmax weights of one random query over n_keys random keys, unscaled and scaled.
+    The numbers come from scaling_samples(n_pairs, n_keys, max_dk, seed); moving the
+    slider uses more or fewer of the same coordinates, so the picture changes smoothly.
     Extra attributes for tests: panel.hist_unscaled, panel.hist_scaled
     (plots.Histogram), panel.weight_bars_unscaled, panel.weight_bars_scaled (bar containers).
     """
@@ -759,13 +771,13 @@ def scaling_panel(d_k=6, n_pairs=2000, n_keys=9, max_dk=256, seed=0, *, figsize=
     pair_dots = np.cumsum(q_pairs * k_pairs, axis=1)  # (n_pairs, max_dk): column d-1 = q·k with d_k=d
     key_dots = np.cumsum(q[None, :] * keys, axis=1)  # (n_keys, max_dk)
 
-    fig, (ax_h, ax_w) = plots.new_figure(1, 2, figsize=figsize, width_ratios=(1.25, 1))
+    fig, (ax_h, ax_w) = plots.new_figure(2, 1, figsize=figsize)
     hist_u = plots.Histogram(ax_h, SCALING_EDGES, color=plots.UNSCALED_COLOR, label="q·k")
     hist_s = plots.Histogram(ax_h, SCALING_EDGES, color=plots.SCALED_COLOR, label="q·k / √d_k")
     ax_h.set_xlim(SCALING_EDGES[0], SCALING_EDGES[-1])
     ax_h.set_ylim(0, 0.65)
     ax_h.set_xlabel(f"score (one per random pair, {n_pairs} pairs)")
-    ax_h.set_ylabel("share of pairs per unit")
+    ax_h.set_ylabel("share of pairs\nper unit")
     # No histogram bar reaches the legend's corner for any d_k (tested), so it can lie under
     # them: then it stays in the cached background instead of being redrawn every frame.
     ax_h.legend(loc="upper right").set_zorder(0.9)
@@ -779,11 +791,12 @@ def scaling_panel(d_k=6, n_pairs=2000, n_keys=9, max_dk=256, seed=0, *, figsize=
     ax_w.set_xlabel(f"key (one query, {n_keys} random keys)")
     ax_w.set_ylabel("softmax weight")
     ax_w.set_ylim(0, 1.05)
-    ax_w.axhline(1 / n_keys, color=plots.OTHER_COLOR, linestyle="--", linewidth=1,
-                 label=f"all keys equal (1/{n_keys})")
-    ax_w.legend(loc="upper right")
+    # No legend here: a bar can reach 1 at any key. The colours are the histogram's (its legend).
+    ax_w.axhline(1 / n_keys, color=plots.OTHER_COLOR, linestyle="--", linewidth=1)
+    ax_w.text(1.01, 1 / n_keys, f"1/{n_keys}", transform=ax_w.get_yaxis_transform(), va="center",
+              color=plots.OTHER_COLOR, fontsize=plots.SMALL_FONT - 1)
     title_w = ax_w.set_title("")
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.15, wspace=0.25)
+    fig.subplots_adjust(left=0.16, right=0.92, top=0.94, bottom=0.09, hspace=0.5)
 
     def update(d_k):
         d_k = int(d_k)
@@ -799,12 +812,11 @@ def scaling_panel(d_k=6, n_pairs=2000, n_keys=9, max_dk=256, seed=0, *, figsize=
         for bar, v in zip(bars_s, w_s):
             bar.set_height(v)
         title_h.set_text(f"d_k = {d_k}: std {dots.std():.2f}, scaled {scaled.std():.2f}")
-        title_w.set_text(f"largest weight: {w_u.max():.2f}, scaled {w_s.max():.2f}")
+        title_w.set_text(f"softmax weights; largest {w_u.max():.2f}, scaled {w_s.max():.2f}")
         return (f"d_k = {d_k}\n"
                 f"spread (std) of q·k over {n_pairs} pairs: {dots.std():.2f}   (√d_k = {np.sqrt(d_k):.2f})\n"
                 f"after dividing by √d_k:              {scaled.std():.2f}\n"
-                f"softmax over {n_keys} keys, largest weight: {w_u.max():.2f} without scaling, "
-                f"{w_s.max():.2f} with scaling")
+                f"largest weight: {w_u.max():.2f} without scaling, {w_s.max():.2f} with scaling")
 
     controls = {"d_k": int_slider("d_k", d_k, 1, max_dk)}
     panel = Panel(controls, fig, update, title="How long vectors blow up the scores")

@@ -1,19 +1,37 @@
-"""Notebook 02 (queries and keys): every claim of its prose, and its two slider panels.
+"""Notebook 02 (queries and keys): every claim of its prose, its figures and its two slider panels.
 
-The numbers are recomputed here from the helpers (toy vectors, demo_head, softmax)
-with plain numpy, not read from the notebook.
+The numbers are recomputed here from the helpers (toy vectors, demo_head, softmax); every
+number the prose quotes is read from the notebook's markdown (tests/notebook_text.py), never
+typed a second time here, so prose and maths cannot drift apart.
 """
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import base64
+import struct
+
 import numpy as np
 import pytest
 
 from helpers import attention, embeddings, plots, widgets
+from notebook_text import load, markdown, outputs, quoted, source
 
-DIMS = ("town", "water", "person", "place", "action", "topic")
+plots.use_classroom_style()  # as the notebook's first cell: the sizes tested are the shown ones
+
+TEXT = markdown("02")
+#: fractions the prose writes as words
+FRACTIONS = {"half": 0.5, "a quarter": 0.25, "a tenth": 0.1}
+WORD_NUMBERS = {"ten": 10, "twenty": 20, "thirty": 30}
+
+
+def fraction(pattern):
+    """The fraction named by the one match of `pattern` (one group: 'half', 'a quarter', ...)."""
+    import re
+    found = re.findall(pattern, TEXT)
+    assert len(found) == 1, f"{pattern!r} matches {len(found)} times"
+    return FRACTIONS[found[0]]
 
 
 # ------------------------------------------------------------------ fixtures
@@ -65,10 +83,15 @@ def bank_row(x, head, sentence=embeddings.SENTENCE, word="bank"):
 
 
 def test_sentence_matrix_shape_and_bank_is_last(river):
+    """'W_q and W_k are matrices of size 6 × 6'; 'd_k is the length of a query or a key: 6 here'."""
     tokens, X, Q, K, scores = river
-    assert X.shape == Q.shape == K.shape == (9, 6)
-    assert scores.shape == (9, 9)
-    assert tokens.index("bank") == 8
+    size = quoted(TEXT, r"W_q and W_k are matrices of size (\d+) × (\d+)")
+    d_k = quoted(TEXT, r"d_k is the length of a query or a key:\s+(\d+) here")
+    W_q, W_k, _ = attention.demo_head()
+    assert W_q.shape == W_k.shape == size and K.shape[-1] == d_k
+    assert X.shape == Q.shape == K.shape == (len(tokens), d_k)
+    assert scores.shape == (len(tokens), len(tokens))
+    assert tokens.index("bank") == len(tokens) - 1  # "bank is the last word"
     assert set(embeddings.RIVER_CLUSTER[:2]) <= set(tokens)  # river, fish are in the sentence
 
 
@@ -86,13 +109,12 @@ def test_demo_head_is_as_described(head):
     """'diagonal 4 everywhere', 'one extra entry, row place, column topic (8)', 'W_k is the identity'."""
     W_q, W_k, _ = head
     P, T = attention.PLACE, attention.TOPIC
-    assert np.all(np.diag(W_q) == 4)
-    assert W_q[P, T] == 8
+    assert np.all(np.diag(W_q) == quoted(TEXT, r"The diagonal \((\d+) everywhere\)"))
+    assert W_q[P, T] == quoted(TEXT, r"row \*place\*, column \*topic\* \((\d+), framed\)")
     off = W_q - np.diag(np.diag(W_q))
     off[P, T] = 0
     assert not off.any()  # no other entry
-    np.testing.assert_array_equal(W_k, np.eye(6))
-    assert plots.SHORT_DIMENSIONS == DIMS
+    np.testing.assert_array_equal(W_k, np.eye(len(W_k)))
     assert embeddings.DIMENSIONS[P] == "place" and embeddings.DIMENSIONS[T] == "topic"
 
 
@@ -116,7 +138,8 @@ def test_bank_listens_to_river_and_fish(river):
     assert ranked(tokens, row)[:2] == ["river", "fish"]  # the two highest
     assert row[tokens.index("fish")] > row[b]  # "higher even than bank's score with itself"
     others = [j for j, t in enumerate(tokens) if t not in ("river", "fish", "bank")]
-    assert row[others].max() < 0.25 * row[tokens.index("river")]  # "less than a quarter"
+    share = fraction(r"every word scores less than (a quarter|a tenth|half) of what")
+    assert row[others].max() < share * row[tokens.index("river")]
 
 
 def test_scores_are_not_symmetric(river):
@@ -136,7 +159,7 @@ def test_bank_river_term_by_term(river):
     assert products.sum() == pytest.approx(scores[b, r])
     order = np.argsort(-products)
     assert order[0] == attention.TOPIC  # "the topic term is by far the biggest"
-    assert products[attention.TOPIC] > 0.5 * scores[b, r]  # "more than half of the score"
+    assert products[attention.TOPIC] > fraction(r"it alone is more than (half|a quarter) of the score") * scores[b, r]
     assert products[attention.TOPIC] > 2 * products[order[1]]  # "by far"
     assert order[1] == attention.WATER  # "water adds the second-largest share"
 
@@ -147,7 +170,7 @@ def test_bank_the_term_by_term(river):
     products = Q[b] * K[t]
     assert np.abs(products).max() < 0.35  # "every product is close to zero"
     assert np.abs(K[t]).max() <= 0.05  # "the has almost no meaning of its own"
-    assert scores[b, t] < 0.1 * scores[b, r]  # "less than a tenth of river's"
+    assert scores[b, t] < fraction(r"its score is less than (a tenth|a quarter|half) of") * scores[b, r]
 
 
 def test_money_sentence(river, money):
@@ -171,15 +194,17 @@ def test_bank_panel_claims(head, river):
     x = X[b].copy()
     x[attention.TOWN], x[attention.WATER] = 0.8, -0.4
     _, _, _, s = bank_row(x, head)
-    assert s[tokens.index("river")] < 1 and s[tokens.index("fish")] < 1
+    below = quoted(TEXT, r"\*river\* and \*fish\* fall\s+below (\d+)")
+    assert s[tokens.index("river")] < below and s[tokens.index("fish")] < below
     assert ranked(tokens, s)[0] == "bank"
     assert not set(embeddings.TOWN_CLUSTER) & set(tokens)  # "no town words in this sentence"
     x = X[b].copy()
     x[attention.PLACE] = 0.0
     _, _, _, s = bank_row(x, head)
     assert set(ranked(tokens, s)[:2]) == {"river", "fish"}
+    share = fraction(r"their scores drop to less than (half|a quarter)")
     for w in ("river", "fish"):
-        assert s[tokens.index(w)] < 0.5 * scores[b, tokens.index(w)]
+        assert s[tokens.index(w)] < share * scores[b, tokens.index(w)]
 
 
 @pytest.fixture()
@@ -224,8 +249,8 @@ def test_bank_panel_starts_at_the_toy_vector(bank_panel, head, river):
     np.testing.assert_allclose(slider_vector(bank_panel), X[tokens.index("bank")])
     s = assert_bank_panel_shows(bank_panel, head)
     np.testing.assert_allclose(s, scores[tokens.index("bank")])
-    assert "top scores: river 6.06, fish 5.36, bank 3.93" in bank_panel.text
-    assert "bank · river: 0.00 + 1.26 + 0.16 + 0.96 + 0.08 + 3.60 = 6.06" in bank_panel.text
+    top = [tokens[j] for j in np.argsort(-s)[:3]]
+    assert top[:2] == ["river", "fish"]  # the readout starts where section 3 ends
     assert "-0.00" not in bank_panel.text
 
 
@@ -255,7 +280,9 @@ def test_bank_panel_set_and_reset(bank_panel, head):
     start = bank_panel.text
     text = bank_panel.set(bank_town=0.8, bank_water=-0.4)
     assert text == bank_panel.text
-    assert text.splitlines()[2] == "top scores: bank 6.64, going 1.08, at 1.02"
+    tokens, _, _, s = bank_row(slider_vector(bank_panel), head)
+    order = np.argsort(-s, kind="stable")[:3]
+    assert text.splitlines()[2] == "top scores: " + ", ".join(f"{tokens[j]} {s[j]:.2f}" for j in order)
     assert_bank_panel_shows(bank_panel, head)
     assert bank_panel.reset() == start
     assert_bank_panel_shows(bank_panel, head)
@@ -293,81 +320,116 @@ def test_bank_panel_rejects_words_not_in_the_sentence():
 # ------------------------------------------------------ section 6: sqrt(d_k)
 
 
-SPREAD_DIMS = [1, 2, 4, 8, 16, 32, 64, 128, 192, 256, 320, 384, 448, 512]
+def notebook_list(name):
+    """The list `name = [...]` as the notebook's code writes it (the d_k values it measures)."""
+    import ast
+    import re
+    code = "\n".join(source(c) for c in load("02")["cells"] if c["cell_type"] == "code")
+    (found,) = re.findall(rf"^{name} = (\[[^\]]*\])", code, re.M)
+    return ast.literal_eval(found)
+
+
+SPREAD_DIMS = notebook_list("dims")
+N_PAIRS = int(quoted(TEXT, r"draw\s+(\d+) random pairs"))
 
 
 @pytest.fixture(scope="module")
 def spreads():
-    """The notebook's measurement: seed 0, 2000 float32 pairs per d_k, in the order of SPREAD_DIMS."""
+    """The notebook's measurement: seed 0, N_PAIRS float32 pairs per d_k, in the order of SPREAD_DIMS;
+    columns: std of q·k, std of q·k/√d_k, std of the same q·k summed in float64."""
     rng = np.random.default_rng(0)
     out = []
     for d_k in SPREAD_DIMS:
-        q = rng.standard_normal((2000, d_k), dtype=np.float32)
-        k = rng.standard_normal((2000, d_k), dtype=np.float32)
+        q = rng.standard_normal((N_PAIRS, d_k), dtype=np.float32)
+        k = rng.standard_normal((N_PAIRS, d_k), dtype=np.float32)
         dots = np.einsum("nd,nd->n", q, k)
-        out.append((dots.std(), (dots / np.sqrt(d_k)).std()))
+        dots64 = np.einsum("nd,nd->n", q.astype(np.float64), k.astype(np.float64))
+        out.append((dots.std(), (dots / np.sqrt(d_k)).std(), dots64.std()))
     return np.array(out)
 
 
+def test_the_printed_table_is_this_measurement(spreads):
+    """The table the notebook printed (d_k, std, √d_k, std scaled) is what the fixture measures."""
+    import re
+    rows = re.findall(r"^\s*(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", outputs("02"), re.M)
+    table = {int(d): (float(a), float(c)) for d, a, _, c in rows}
+    assert sorted(table) == sorted(SPREAD_DIMS)
+    for d_k, (std, std_scaled, _) in zip(SPREAD_DIMS, spreads):
+        assert table[d_k] == (round(float(std), 2), round(float(std_scaled), 2))
+
+
 def test_spread_grows_like_sqrt_dk(spreads):
+    within = quoted(TEXT, r"follows the √d_k curve within (\d+) %") / 100
     ratio = spreads[:, 0] / np.sqrt(SPREAD_DIMS)
-    assert np.all(np.abs(ratio - 1) < 0.05)  # "follows the sqrt(d_k) curve within 5 %"
+    assert np.all(np.abs(ratio - 1) < within)
     # and it really grows: a power law fit gives exponent 1/2
     slope = np.polyfit(np.log(SPREAD_DIMS), np.log(spreads[:, 0]), 1)[0]
     assert slope == pytest.approx(0.5, abs=0.02)
 
 
 def test_scaled_spread_stays_near_one(spreads):
-    assert np.all((spreads[:, 1] > 0.95) & (spreads[:, 1] < 1.05))  # "between 0.95 and 1.05"
+    lo, hi = quoted(TEXT, r"it stays between ([\d.]+) and ([\d.]+), whatever")
+    assert np.all((spreads[:, 1] > lo) & (spreads[:, 1] < hi))
 
 
-def test_each_product_has_variance_one():
-    """The argument: q_d k_d has mean 0 and variance 1 when q_d, k_d are standard normal."""
-    rng = np.random.default_rng(5)
-    p = rng.standard_normal(200_000) * rng.standard_normal(200_000)
-    assert p.mean() == pytest.approx(0, abs=0.01)
-    assert p.var() == pytest.approx(1, abs=0.02)
+def test_precision_does_not_change_the_printed_spreads(spreads):
+    """'summing the same numbers in float64 changes none of the spreads printed below'."""
+    assert "changes none of the spreads printed below" in TEXT
+    np.testing.assert_array_equal(np.round(spreads[:, 0], 2), np.round(spreads[:, 2], 2))
+
+
+def test_the_precision_sentence_is_true_of_today():
+    """The one-liner on precision: float32 is not called the precision models compute in."""
+    assert "the precision models compute in" not in TEXT
+    for name in ("bfloat16", "float16", "float32", "8 or 4 bits"):
+        assert name in TEXT
 
 
 def test_a_gap_of_ten_is_a_ratio_above_twenty_thousand():
-    w = attention.softmax(np.array([10.0, 0.0]))
-    assert w[0] / w[1] > 20_000
+    import re
+    ((gap, word),) = re.findall(r"a gap of (\d+) gives a ratio of more than (\w+) thousand", TEXT)
+    w = attention.softmax(np.array([float(gap), 0.0]))
+    assert w[0] / w[1] > WORD_NUMBERS[word] * 1000
+    assert w[0] / w[1] < (WORD_NUMBERS[word] + 10) * 1000  # and not far more: the prose is tight
 
 
-SOFTMAX_DIMS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+SOFTMAX_DIMS = notebook_list("dims_softmax")
+N_TRIALS = int(quoted(TEXT, r"averaged over (\d+) trials"))
+N_KEYS = int(quoted(TEXT, r"one random query, (\d+) random keys"))
 
 
 @pytest.fixture(scope="module")
 def saturation():
-    """The notebook's experiment: seed 1, 500 float32 trials of one query and 9 keys per d_k."""
+    """The notebook's experiment: seed 1, N_TRIALS float32 trials of one query and N_KEYS keys per d_k."""
     rng = np.random.default_rng(1)
     rows = []
     for d_k in SOFTMAX_DIMS:
-        q = rng.standard_normal((500, 1, d_k), dtype=np.float32)
-        k = rng.standard_normal((500, 9, d_k), dtype=np.float32)
+        q = rng.standard_normal((N_TRIALS, 1, d_k), dtype=np.float32)
+        k = rng.standard_normal((N_TRIALS, N_KEYS, d_k), dtype=np.float32)
         s = (q * k).sum(axis=-1)
         rows.append((s, s / np.sqrt(d_k)))
     return rows
 
 
 def test_unscaled_softmax_saturates_scaled_does_not(saturation):
-    largest = np.array([np_softmax(s).max(-1).mean() for s, _ in saturation])
-    largest_scaled = np.array([np_softmax(sc).max(-1).mean() for _, sc in saturation])
+    largest = np.array([attention.softmax(s).max(-1).mean() for s, _ in saturation])
+    largest_scaled = np.array([attention.softmax(sc).max(-1).mean() for _, sc in saturation])
+    np.testing.assert_allclose(largest, [np_softmax(s).max(-1).mean() for s, _ in saturation], atol=1e-6)
     assert np.all(np.diff(largest) > 0)  # "climbs toward 1 as d_k grows"
     assert largest[0] == pytest.approx(largest_scaled[0])  # d_k = 1: sqrt(1) = 1
+    above, from_dk = quoted(TEXT, r"above ([\d.]+) from d_k = (\d+) on")
     for d_k, w in zip(SOFTMAX_DIMS, largest):
-        assert (w > 0.9) == (d_k >= 128)  # "above 0.9 from d_k = 128 on": nearly one-hot
-    assert np.all((largest_scaled > 0.25) & (largest_scaled < 0.4))  # "near a third"
-    # the helper's softmax gives the same numbers as the plain formula
-    s, sc = saturation[-1]
-    np.testing.assert_allclose(attention.softmax(s), np_softmax(s), atol=1e-6)
+        assert (w > above) == (d_k >= from_dk)  # nearly one-hot from there on
+    lo, hi = quoted(TEXT, r"stays near a third at every d_k \(between ([\d.]+) and ([\d.]+)\)")
+    assert np.all((largest_scaled > lo) & (largest_scaled < hi))
+    assert np.all(np.abs(largest_scaled - 1 / 3) < 0.07)  # "near a third"
 
 
 def test_one_hot_weights_barely_react(saturation):
     """'its weights barely react when the scores change a little': the softmax Jacobian
     diag(w) - w wᵀ is nearly zero for the unscaled scores at d_k = 512, not for the scaled."""
     def jacobian_size(s):
-        w = np_softmax(s)
+        w = attention.softmax(s)
         J = w[:, :, None] * np.eye(w.shape[-1]) - w[:, :, None] * w[:, None, :]
         return np.median(np.linalg.norm(J, axis=(1, 2)))
 
@@ -411,7 +473,7 @@ def assert_dk_panel_shows(panel, draws):
         expected, _ = np.histogram(values, bins=edges, density=True)
         heights = np.array([bar.get_height() for bar in hist.bars])
         np.testing.assert_allclose(heights, expected, atol=1e-12)
-        assert heights.max() < 0.65  # fits the fixed y-limit
+        assert heights.max() < hist.bars[0].axes.get_ylim()[1]  # fits the fixed y-limit
         assert heights.sum() * 1.0 > 0.99  # (almost) every score falls inside the bins
     w_u, w_s = np_softmax(s), np_softmax(s / np.sqrt(d_k))
     np.testing.assert_allclose([b.get_height() for b in panel.weight_bars_unscaled], w_u, atol=1e-12)
@@ -424,10 +486,44 @@ def assert_dk_panel_shows(panel, draws):
     return dots, scaled, w_u, w_s
 
 
-def test_dk_panel_starts_at_our_head(dk_panel, draws):
-    assert dk_panel.controls["d_k"].value == 6
-    assert (dk_panel.controls["d_k"].min, dk_panel.controls["d_k"].max) == (1, 256)
-    assert_dk_panel_shows(dk_panel, draws)
+def central_share(values, ax, share=0.95):
+    """The width of the central `share` of `values`, as a fraction of the x-axis of `ax`."""
+    lo, hi = np.quantile(values, [(1 - share) / 2, (1 + share) / 2])
+    x0, x1 = ax.get_xlim()
+    return (hi - lo) / (x1 - x0)
+
+
+def test_dk_panel_first_state_is_readable(dk_panel, draws):
+    """'The panel starts at d_k = 64, the size of one head in the paper's base model (512 numbers
+    per word, 8 heads): at our head's d_k = 6 both spreads would still be thin spikes'.
+    Readable: the orange scores fill a good part of the fixed axes and are visibly wider than the
+    blue ones, which keep the spread of about 1; at d_k = 6 both would be thin."""
+    start = quoted(TEXT, r"starts at d_k = (\d+), the size of one head")
+    d_model, heads = quoted(TEXT, r"base model \((\d+) numbers per word, (\d+) heads\)")
+    assert start == d_model / heads and dk_panel.controls["d_k"].value == start
+    assert (dk_panel.controls["d_k"].min, dk_panel.controls["d_k"].max) == (1, quoted(TEXT, r"wide enough for d_k = (\d+)"))
+    dots, scaled, w_u, w_s = assert_dk_panel_shows(dk_panel, draws)
+    ax = dk_panel.hist_unscaled.bars[0].axes
+    assert central_share(dots, ax) > 0.25  # a wide orange bell, not a spike
+    assert dots.std() > 6 * scaled.std()  # the blue one is visibly narrower
+    assert w_u.max() > 2 * w_s.max()  # and one orange weight already leads
+    # every score and weight of the first state is inside the fixed axes
+    assert np.all((dots > ax.get_xlim()[0]) & (dots < ax.get_xlim()[1]))
+    ours = quoted(TEXT, r"at our head's d_k = (\d+) both spreads")
+    assert ours == attention.demo_head()[1].shape[1]
+    dk_panel.set(d_k=int(ours))
+    assert central_share(pair_dots(draws, int(ours)), ax) < 0.12  # "thin spikes in the middle"
+
+
+def pair_dots(draws, d_k):
+    qp, kp, _, _ = draws
+    return (qp[:, :d_k] * kp[:, :d_k]).sum(axis=1)
+
+
+def test_dk_panel_fits_a_notebook_column(dk_panel):
+    assert dk_panel.fig.get_size_inches()[0] <= PANEL_MAX_WIDTH_IN
+    assert_text_at_least(dk_panel.fig, MIN_FONT_PT)
+    assert_readout_fits(dk_panel, [{"d_k": d} for d in (1, 64, 256)])
 
 
 @pytest.mark.parametrize("d_k", [1, 2, 16, 64, 100, 255, 256])
@@ -435,7 +531,7 @@ def test_dk_slider_updates_histograms_and_weights(dk_panel, draws, d_k):
     before = dk_panel.text
     n_patches = [len(ax.patches) for ax in dk_panel.fig.axes]
     dk_panel.controls["d_k"].value = d_k
-    if d_k != 6:
+    if d_k != widgets.SCALING_START_DK:
         assert dk_panel.text != before
     dots, scaled, w_u, w_s = assert_dk_panel_shows(dk_panel, draws)
     assert np.isfinite(dots).all() and np.isfinite(w_u).all() and np.isfinite(w_s).all()
@@ -445,6 +541,7 @@ def test_dk_slider_updates_histograms_and_weights(dk_panel, draws, d_k):
 def test_dk_panel_claims(dk_panel, draws):
     """'at d_k = 1 scaling changes nothing'; 'the orange scores spread like sqrt(d_k) and one
     orange weight takes over; the blue ones keep the same spread and stay shared'."""
+    assert quoted(TEXT, r"At d_k = (\d+), √d_k = 1 and scaling changes nothing") == 1
     dk_panel.set(d_k=1)
     _, _, w_u, w_s = assert_dk_panel_shows(dk_panel, draws)
     np.testing.assert_allclose(w_u, w_s)
@@ -455,7 +552,7 @@ def test_dk_panel_claims(dk_panel, draws):
         assert scaled.std() == pytest.approx(1, abs=0.05)
         assert w_s.max() < 0.5
     assert w_u.max() > 0.99  # d_k = 256: one key takes (almost) all
-    assert dk_panel.reset().startswith("d_k = 6\n")
+    assert dk_panel.reset().startswith(f"d_k = {widgets.SCALING_START_DK}\n")
 
 
 def test_dk_panel_every_value_fits_and_is_finite(dk_panel, draws, monkeypatch):
@@ -464,7 +561,7 @@ def test_dk_panel_every_value_fits_and_is_finite(dk_panel, draws, monkeypatch):
     for d_k in range(1, 257):
         dk_panel.controls["d_k"].value = d_k
         heights = [bar.get_height() for bar in dk_panel.hist_scaled.bars + dk_panel.hist_unscaled.bars]
-        assert np.isfinite(heights).all() and max(heights) < 0.65
+        assert np.isfinite(heights).all() and max(heights) < dk_panel.hist_scaled.bars[0].axes.get_ylim()[1]
         weights = [b.get_height() for b in dk_panel.weight_bars_unscaled]
         assert np.isfinite(weights).all() and sum(weights) == pytest.approx(1)
     assert "nan" not in dk_panel.text
@@ -503,28 +600,156 @@ def test_signed_heatmap_texts_are_readable_and_never_minus_zero():
     matplotlib.pyplot.close(fig)
 
 
-def test_term_by_term_static_view_sums_to_the_score(river):
+#: The series' limits (shared brief): static figures at most 7.0 in wide (700 px at 100 dpi),
+#: live panels at most 5.8 in (580 px: an ipympl canvas is cut, not scaled), text at least 11 pt.
+STATIC_MAX_WIDTH_PX = 700
+PANEL_MAX_WIDTH_IN = 5.8
+MIN_FONT_PT = 11
+#: A readout line of at most 68 characters: 14 px monospace (8.43 px a character) stays in 580 px.
+READOUT_MAX_CHARS = 68
+
+
+def assert_readout_fits(panel, settings):
+    for values in settings:
+        text = panel.set(**values)
+        assert max(len(line) for line in text.splitlines()) <= READOUT_MAX_CHARS, text
+
+
+def assert_text_at_least(fig, points):
+    """Every visible text of `fig` (titles, labels, tick labels, cell numbers) is >= `points`."""
+    fig.canvas.draw()  # tick labels exist only after a draw
+    small = [(t.get_text(), t.get_fontsize()) for t in fig.findobj(matplotlib.text.Text)
+             if t.get_visible() and t.get_text().strip() and t.get_fontsize() < points]
+    assert not small, small
+
+
+def cell_colors(view):
+    return np.array([[rect.get_facecolor() for rect in row] for row in view.cells])
+
+
+def assert_one_colour_scale(view, q, k):
+    """Every cell of the three rows is coloured by the same norm, the one its colour bar shows."""
+    values = np.array([q, k, np.multiply(q, k)])
+    expected = view.cmap(np.clip(view.norm(values), 0, 1))
+    np.testing.assert_allclose(cell_colors(view), expected, atol=1e-12)
+    assert view.colorbar.mappable.norm is view.norm
+    lo, hi = view.colorbar.ax.get_ylim()
+    assert (lo, hi) == pytest.approx((view.norm.vmin, view.norm.vmax))
+    assert lo == -hi and np.abs(values).max() <= hi  # symmetric, and no value beyond the bar
+
+
+def test_term_by_term_figure_sums_and_shares_one_colour_scale(river):
     tokens, _, Q, K, scores = river
-    fig, (a, b) = plots.new_figure(2, 1)
-    view = plots.TermByTerm(a, b, Q[8], K[7], "bank", "river")
-    assert view.total.get_height() == pytest.approx(scores[8, 7])
-    assert view.ax_sum.get_title() == f"q·k = {scores[8, 7]:.2f}"
-    assert [t.get_text() for t in view.row_labels] == ["q bank", "k river", "q × k"]
+    b, r, t = tokens.index("bank"), tokens.index("river"), tokens.index("the")
+    fig = plots.term_by_term_figure(Q[b], [(K[r], "river"), (K[t], "the")])
+    view_r, view_t = fig.term_views
+    assert view_r.total.get_height() == pytest.approx(scores[b, r])
+    assert view_r.ax_sum.get_title() == f"q·k = {scores[b, r]:.2f}"
+    assert [x.get_text() for x in view_t.row_labels] == ["q bank", "k the", "q × k"]
+    assert_one_colour_scale(view_r, Q[b], K[r])
+    assert_one_colour_scale(view_t, Q[b], K[t])
+    assert (view_r.norm.vmin, view_r.norm.vmax) == (view_t.norm.vmin, view_t.norm.vmax)
+    assert view_r.ax_sum.get_ylim() == view_t.ax_sum.get_ylim()  # "on the same scales"
+    # equal values get equal colours in different rows: q_bank's 0.40 (action) and k_river's 0.40 (place)
+    A, P = attention.ACTION, attention.PLACE
+    assert Q[b, A] == pytest.approx(K[r, P])
+    np.testing.assert_allclose(cell_colors(view_r)[0, A], cell_colors(view_r)[1, P])
+    assert "share one colour scale, shown by the bar" in TEXT
+    assert fig.get_size_inches()[0] <= STATIC_MAX_WIDTH_PX / 100
+    assert_text_at_least(fig, MIN_FONT_PT)
+    matplotlib.pyplot.close(fig)
+
+
+def test_bank_panel_cells_use_one_fixed_scale(bank_panel, head):
+    """The panel's colour bar covers every value a slider setting can give: it never moves."""
+    view = bank_panel.term_view
+    limit = view.norm.vmax
+    for corner in (1.0, -1.0):
+        bank_panel.set(**{n: corner for n in widgets.BANK_SLIDER_NAMES})
+        x = slider_vector(bank_panel)
+        tokens, q, K, _ = bank_row(x, head)
+        k = K[tokens.index(bank_panel.controls["key"].value)]
+        assert_one_colour_scale(view, q, k)
+        assert view.norm.vmax == limit
+    assert np.abs(head[0]).sum(axis=0).max() == limit  # the largest |q|: topic 4 + place 8
+
+
+def test_bank_panel_fits_a_notebook_column(bank_panel):
+    assert bank_panel.fig.get_size_inches()[0] <= PANEL_MAX_WIDTH_IN
+    assert_text_at_least(bank_panel.fig, MIN_FONT_PT)
+    assert bank_panel._columns == 1  # sliders in one column: 340 px + Reset, no sideways scrolling
+    corners = [{n: v for n in widgets.BANK_SLIDER_NAMES} for v in (-1.0, 1.0)]
+    assert_readout_fits(bank_panel, [{}] + [dict(c, key=k) for c in corners for k in ("tom", "river")])
+
+
+def test_projection_matrices_share_one_colour_scale(head):
+    """W_q and W_k on one colour scale with one colour bar: W_k's 1s are pale next to W_q's 4s."""
+    W_q, W_k, _ = head
+    fig = plots.projection_matrices_figure(W_q, W_k, embeddings.DIMENSIONS)
+    images = [im for ax in fig.axes for im in ax.images]
+    assert len(images) == 2
+    (im_q, im_k) = images
+    assert im_q.get_clim() == im_k.get_clim() == (-8.0, 8.0)  # ± the largest entry of both
+    colorbars = [ax for ax in fig.axes if ax not in (im_q.axes, im_k.axes)]
+    assert len(colorbars) == 1  # one colour bar for both
+    rgba_q, rgba_k = im_q.to_rgba(W_q), im_k.to_rgba(W_k)
+    np.testing.assert_allclose(rgba_q[0, 1], rgba_k[0, 1])  # a 0 is the same colour in both
+    np.testing.assert_allclose(rgba_k[0, 0], im_q.to_rgba(np.array([[W_k[0, 0]]]))[0, 0])  # so is a 1
+    # and W_k's 1 is paler (nearer the white middle) than W_q's 4
+    assert abs(im_k.norm(W_k[0, 0]) - 0.5) < abs(im_q.norm(W_q[0, 0]) - 0.5)
+    assert "Both matrices are drawn on one colour scale" in TEXT
+    assert fig.get_size_inches()[0] <= STATIC_MAX_WIDTH_PX / 100
+    assert_text_at_least(fig, MIN_FONT_PT)
     matplotlib.pyplot.close(fig)
 
 
 def test_static_figures_build(river, head):
     tokens, _, _, _, scores = river
-    for fig in (plots.projection_matrices_figure(head[0], head[1], embeddings.DIMENSIONS),
-                plots.score_rows_figure([(tokens, scores[8], "river sentence")])):
-        assert fig.axes
-        matplotlib.pyplot.close(fig)
+    fig = plots.score_rows_figure([(tokens, scores[8], "river sentence"), (tokens, scores[7], "river")])
+    (a, b) = [ax for ax in fig.axes]
+    assert a.get_ylim() == b.get_ylim()  # one scale for both rows
+    assert a.get_position().y0 > b.get_position().y1  # stacked, not side by side
+    assert fig.get_size_inches()[0] <= STATIC_MAX_WIDTH_PX / 100
+    assert_text_at_least(fig, MIN_FONT_PT)
+    matplotlib.pyplot.close(fig)
     fig, ax = plots.new_figure()
     plots.listening_question(ax, tokens, 8, question="?")
-    assert sum(t.get_text() == "?" for t in ax.texts) == 8  # one arc per other word
+    assert sum(t.get_text() == "?" for t in ax.texts) == len(tokens) - 1  # one arc per other word
     matplotlib.pyplot.close(fig)
-    fig, (a, b) = plots.new_figure(1, 2)
-    plots.spread_vs_dk(a, [1, 4], [1.0, 2.0], [1.0, 1.0])
-    plots.saturation_vs_dk(b, [1, 4], [0.3, 0.5], [0.3, 0.3], 9)
-    assert len(a.lines) == 4 and len(b.lines) == 4  # curves + reference lines
-    matplotlib.pyplot.close(fig)
+
+
+def png_width(b64):
+    """The width in pixels of a base64 PNG (its IHDR chunk)."""
+    return struct.unpack(">I", base64.b64decode(b64)[16:20])[0]
+
+
+def test_stored_figures_fit_the_column():
+    """Every picture 02 stores: static figures at most 700 px wide, panels at most 580 px.
+    (The pipeline diagram of the first cell is the series' own picture, tested with it.)"""
+    checked = 0
+    for cell in load("02")["cells"]:
+        if cell["cell_type"] != "code" or "pipeline_diagram" in source(cell):
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" not in data:
+                continue
+            panel = "application/vnd.jupyter.widget-view+json" in data
+            limit = PANEL_MAX_WIDTH_IN * 100 if panel else STATIC_MAX_WIDTH_PX
+            assert png_width(data["image/png"]) <= limit, source(cell)[:60]
+            checked += 1
+    assert checked >= 8
+
+
+def test_question_numbers_are_the_computation(river, head):
+    """Questions 2 and 3 quote scores and terms: read them and recompute them."""
+    tokens, X, Q, K, scores = river
+    b, r, f = (tokens.index(w) for w in ("bank", "river", "fish"))
+    br, rb = quoted(TEXT, r"score for \*river\* is ([\d.]+) \([\d.]+ on the heatmap\), but \*river\*'s score for \*bank\* is only ([\d.]+)")
+    assert (br, rb) == (round(scores[b, r], 2), round(scores[r, b], 2))
+    x = X[b].copy()
+    x[attention.PLACE] = 0.0
+    _, q, K2, s = bank_row(x, head)
+    was, now, fish = quoted(TEXT, r"\*river\*'s score falls from ([\d.]+) to ([\d.]+), and \*fish\* \(([\d.]+)\)")
+    assert (was, now, fish) == (round(scores[b, r], 2), round(s[r], 2), round(s[f], 2))
+    assert quoted(TEXT, r"ends up ([\d.]+) ahead") == round(s[f] - s[r], 2)

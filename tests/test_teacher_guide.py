@@ -419,6 +419,12 @@ def dk_reset():
     return [dk, spread, dk, root]
 
 
+def dk_ours():
+    dk, spread, root, *_ = dk_readout(6)
+    assert dk == story()["K"].shape[-1]  # "our head"
+    return [dk, spread, dk, root]
+
+
 def scaled_bank_row():
     s = story()
     return f"`{np2(s['scaled'][s['i']('bank')])}`"
@@ -971,13 +977,14 @@ ROWS = [
     ("(8.10 at d_k = 64, √64 = 8); divided by √d_k it stays near 1.00", nb02_sqrt_claim),
     ("the largest weight climbs to 0.96 at d_k = 512 without scaling and stays near a third (0.34)",
      nb02_softmax_claim),
-    ("(slider `d_k`, from 1 to 256, starts at 6)", dk_slider),
+    ("(slider `d_k`, from 1 to 256, starts at 64)", dk_slider),
     ("`d_k = 1`: spread 1.01, both bars equal (largest weight 0.20", dk_1),
     ("`d_k = 16`: spread 4.11 (√d_k = 4.00), after dividing 1.03; largest weight **0.97 without scaling, 0.42 with**",
      dk_full(16)),
     ("`d_k = 256`: spread 16.15 (√d_k = 16.00), after dividing 1.01; largest weight **1.00 without, 0.35 with**",
      dk_full(256)),
-    ("goes back to d_k = 6 (our head): spread 2.43, √6 = 2.45", dk_reset),
+    ("`d_k = 6` (our head): spread 2.43, √6 = 2.45", dk_ours),
+    ("goes back to d_k = 64 (one head of the paper's base model): spread 8.17, √64 = 8.00", dk_reset),
     ("Section 8: the scaled row of *bank*, `[0.36 0.17 0.44 0.25 2.19 0.42 0.17 2.47 1.6 ]`",
      lambda: f"Section 8: the scaled row of *bank*, {scaled_bank_row()}"),
     # ---- lesson 1, discussion
@@ -1083,7 +1090,7 @@ ROWS = [
     ("`word`: the 44 words; `scale`: 0 to 1.5", glance_00),
     ("`town vs nature`, `water`, `person`, `place`, `action`, `topic`: −1 to 1, step 0.05", glance_01),
     ("`bank: town` … `bank: topic`: −1 to 1, step 0.05; `key word`: the 9 words", glance_02),
-    ("`d_k`: 1 to 256 (starts at 6)", glance_dk),
+    ("`d_k`: 1 to 256 (starts at 64)", glance_dk),
     ("`temperature T`: 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5",
      lambda: temperature_steps().replace("(slider `temperature T`, with the steps ", "`temperature T`: ").rstrip(")")),
     ("`query word`: the 9 words; `mask`: none / causal; `temperature T`", glance_explorer),
