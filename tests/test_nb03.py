@@ -314,7 +314,27 @@ def test_bank_attends_mostly_to_river_and_fish(story):
     order = [tokens[j] for j in np.argsort(-w)]
     assert order[:3] == ["river", "fish", "bank"]  # "river and fish come first, then bank itself"
     others = [w[j] for j, t in enumerate(tokens) if t not in ("river", "fish", "bank")]
-    assert max(others) < 0.1  # "every other word gets less than 0.1"
+    assert max(others) < quoted(TEXT, r"every other word gets less than (\d+(?:\.\d+)?)\.")
+
+
+def test_questions_5_and_6_numbers(story):
+    """Questions 5 and 6 quote the explorer's weights: read them and recompute with the helpers."""
+    q5 = markdown("03", "### Question 5", "### Question 6")
+    q6 = markdown("03", "### Question 6", "## Summary")
+    idx, w = story["idx"], story["weights"]
+    fish = idx["fish"]
+    causal = attention.softmax(np.where(attention.causal_mask(9), story["scores"], -np.inf))
+    visible = w[fish, : fish + 1].sum()
+    assert quoted(q5, r"jumps from (\d+\.\d+) to (\d+\.\d+)") == (round(w[fish, fish], 2), round(causal[fish, fish], 2))
+    assert quoted(q5, r"had together only (\d+\.\d+)") == round(visible, 2)
+    assert quoted(q5, r"\*river\* alone took (\d+\.\d+)") == round(w[fish, idx["river"]], 2)
+    assert quoted(q5, r"(\d+\.\d+) / (\d+\.\d+) = (\d+\.\d+)") == (
+        round(w[fish, fish], 2), round(visible, 2), round(causal[fish, fish], 2))
+    assert quoted(q5, r"a row adding up to (\d+\.\d+)\.\)") == round(visible, 2)
+    bank = idx["bank"]
+    assert quoted(q6, r"\(river (\d+\.\d+), fish (\d+\.\d+), bank (\d+\.\d+)\)") == tuple(
+        round(causal[bank, idx[t]], 2) for t in ("river", "fish", "bank"))
+    assert np.allclose(causal[bank], w[bank])
 
 
 # ------------------------------------------------------------ pictures
