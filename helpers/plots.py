@@ -193,39 +193,66 @@ class Bars:
 class ArcDiagram:
     """Tokens in a row; an arc from the query word to every word it attends to.
 
-    Arc thickness and opacity are proportional to the attention weight.
-    `update(weights_row)` redraws the arcs in place for a new row of weights.
+    The weight decides how visible an arc is: its height, line width and opacity all grow
+    with the weight, so the word the query listens to most gets the tallest, thickest, darkest
+    arc wherever it stands (an arc's span only says which two words it joins). The height is
+    relative to the row's largest weight (that arc reaches `TOP`); line width
+    (weight × max_width points) and opacity follow the weight itself, so a flat row shows
+    equally tall but thin, pale arcs. Each weight is written under its word.
+    `update(weights_row)` redraws the arcs in place for a new row of weights (n,).
     """
 
+    FLOOR = 0.08  # an arc of weight ~0 still rises this fraction of TOP, so it reads as an arc
+    SELF_SPAN = 0.6  # the loop from the query word to itself
+
     def __init__(self, ax, tokens, weights_row, query_index, *, color=RIVER_COLOR, max_width=14):
-        self.ax, self.query_index, self.max_width = ax, query_index, max_width
+        self.ax, self.query_index, self.max_width = ax, int(query_index), max_width
         n = len(tokens)
-        ax.set_xlim(-0.7, n - 0.3)
-        ax.set_ylim(-0.9, n / 2 + 0.3)
+        self.top = 0.45 * n  # data units: the height of the largest weight's arc
+        ax.set_xlim(-0.6, n - 0.4)
+        ax.set_ylim(-0.9, self.top + 0.3)
         ax.axis("off")
+        self.token_texts, self.labels, self.arcs = [], [], []
         for i, tok in enumerate(tokens):
-            weight = "bold" if i == query_index else "normal"
-            ax.text(i, -0.35, display_word(tok), ha="center", va="top", fontsize=FONT,
-                    rotation=30 if n > 10 else 0, color=word_color(tok), fontweight=weight)
-        self.arcs, self.labels = [], []
-        for j in range(n):
-            center = (query_index + j) / 2
-            width = max(abs(j - query_index), 0.35)
-            arc = Arc((center, 0), width, width * 1.2 if j != query_index else 0.9,
-                      theta1=0, theta2=180, color=color, linewidth=1)
+            weight = "bold" if i == self.query_index else "normal"
+            self.token_texts.append(ax.annotate(
+                display_word(tok), (i, 0), xytext=(0, -6), textcoords="offset points", ha="center",
+                va="top", fontsize=SMALL_FONT, rotation=30 if n > 10 else 0, color=word_color(tok),
+                fontweight=weight))
+            self.labels.append(ax.annotate(
+                "", (i, 0), xytext=(0, -26), textcoords="offset points", ha="center", va="top",
+                fontsize=SMALL_FONT - 1, color=color))
+            arc = Arc((i, 0), 1, 1, theta1=0, theta2=180, color=color, linewidth=1)
             ax.add_patch(arc)
             self.arcs.append(arc)
-            top = (width * 1.2 if j != query_index else 0.9) / 2
-            self.labels.append(ax.text(center, top + 0.05, "", ha="center", va="bottom",
-                                       fontsize=SMALL_FONT - 1, color=color))
+        lo, hi = ax.get_ylim()  # room under the words for the labels (about 44 points)
+        ax.set_ylim(min(lo, -44 * self._data_per_point()), hi)
         self.update(weights_row)
 
+    def _data_per_point(self):
+        """Data units of y per typographic point, for the axes' current size."""
+        lo, hi = self.ax.get_ylim()
+        height_pt = self.ax.get_position().height * self.ax.figure.get_figheight() * 72
+        return (hi - lo) / height_pt
+
+    def arc_height(self, weights_row):
+        """(n,) the height of each arc's top: FLOOR..1 of TOP, growing with the weight."""
+        w = np.clip(np.asarray(weights_row, dtype=float), 0, None)
+        relative = w / w.max() if w.max() > 0 else w
+        return self.top * (self.FLOOR + (1 - self.FLOOR) * relative)
+
     def update(self, weights_row):
-        weights_row = np.asarray(weights_row, dtype=float)
-        for arc, label, w in zip(self.arcs, self.labels, weights_row):
+        """Show a new row of weights (n,): arc heights, widths, opacities and labels."""
+        self.weights_row = np.asarray(weights_row, dtype=float)
+        q = self.query_index
+        for j, (arc, label, w, top) in enumerate(zip(self.arcs, self.labels, self.weights_row,
+                                                     self.arc_height(self.weights_row))):
+            arc.set_center(((q + j) / 2, 0))
+            arc.set_width(abs(j - q) if j != q else self.SELF_SPAN)
+            arc.set_height(2 * top)  # an Arc's height is its full (vertical) diameter
             arc.set_linewidth(max(w * self.max_width, 0.3))
             arc.set_alpha(float(np.clip(0.25 + w * 1.5, 0.25, 1.0)))
-            label.set_text(f"{w:.2f}" if w >= 0.05 else "")
+            label.set_text(f"{w:.2f}")
 
 
 # ---------------------------------------------------------- embedding map
@@ -840,24 +867,27 @@ MASK_CMAP = mpl.colors.ListedColormap([HIDDEN_COLOR, "#FDE725"])  # hidden (grey
 
 
 def softmax_steps_figure(tokens, scores, exps, weights, *, query=None):
-    """Softmax step by step for one query: three bar charts side by side.
+    """Softmax step by step for one query: three bar charts stacked, read from top to bottom.
 
     `scores` (n,), `exps` = exp(scores) (n,) and `weights` = exps / exps.sum() (n,)
     are computed by the caller (the notebook shows that code); this only draws them.
-    Returns the figure (show it with `show`).
+    7 inches wide (a notebook column); returns the figure (show it with `show`).
     """
     steps = [np.asarray(v, dtype=float) for v in (scores, exps, weights)]
-    fig, axes = new_figure(1, 3, figsize=(13, 4.4))
+    fig, axes = new_figure(3, 1, figsize=(7, 7.6))
     titles = ("1. scores s",
               f"2. exp(s), sum = {steps[1].sum():.1f}",
               f"3. exp(s) / sum, sum = {steps[2].sum():.2f}")
-    ylabels = ("score", "exp(score)", "attention weight")
+    ylabels = ("score", "exp(score)", "weight")
     for ax, values, title, ylabel in zip(axes, steps, titles, ylabels):
-        top = max(float(values.max()), 0.0) * 1.18 or 1.0
-        bottom = min(float(values.min()), 0.0) * 1.18
-        Bars(ax, tokens, values, ylim=(bottom, top), title=title, ylabel=ylabel,
+        top = max(float(values.max()), 0.0) * 1.25 or 1.0
+        bottom = min(float(values.min()), 0.0) * 1.25
+        Bars(ax, tokens, values, ylim=(bottom, top), ylabel=ylabel,
              fmt="{:.1f}" if values.max() >= 10 else "{:.2f}")
-        ax.set_xlabel("key word")
+        ax.set_title(title, loc="left")
+        ax.set_xticks(range(len(tokens)), _labels(tokens), rotation=0, ha="center")
+        ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(3))
+    axes[-1].set_xlabel("key word")
     if query is not None:
         fig.suptitle(f"softmax of {display_word(query)}'s row, step by step", fontsize=FONT + 1)
     fig.tight_layout()
@@ -885,10 +915,11 @@ def padding_picture(ax, token_rows, mask, *, title=None, pad_token="<pad>"):
     for i, row in enumerate(token_rows):
         padded = list(row) + [pad_token] * (n - len(row))
         for j, tok in enumerate(padded):
-            ax.text(j, i, display_word(tok), ha="center", va="center", fontsize=SMALL_FONT,
-                    color="black")
+            ax.text(j, i, display_word(tok), ha="center", va="center", color="black",
+                    fontsize=SMALL_FONT - 1 if tok == pad_token else SMALL_FONT)
     ax.set_xticks(range(n), [str(j + 1) for j in range(n)])
-    ax.set_yticks(range(len(token_rows)), [f"sentence {i + 1}" for i in range(len(token_rows))])
+    ax.set_yticks(range(len(token_rows)), [str(i + 1) for i in range(len(token_rows))])
+    ax.set_ylabel("sentence")
     ax.set_xlabel("position in the batch (yellow = real word, grey = padding)")
     ax.spines[:].set_visible(False)
     if title:
@@ -898,52 +929,25 @@ def padding_picture(ax, token_rows, mask, *, title=None, pad_token="<pad>"):
 class QueryArcDiagram(ArcDiagram):
     """An ArcDiagram whose query word can change in place: `set_query(index, weights_row)`.
 
-    Moves the existing arcs and labels (no new artists), so a panel can switch
-    the query word as cheaply as it changes the weights. Compared with
-    ArcDiagram, the loop from the query to itself is drawn taller, so its
-    label does not collide with the label of the arc to the next word; labels
-    sit above the (possibly thick) arcs; and keys with weight exactly 0
-    (masked) get no arc at all.
+    Moves the existing arcs (no new artists), so a panel can switch the query word as
+    cheaply as it changes the weights; keys with weight exactly 0 (masked) get no arc
+    and no label.
     """
 
-    SELF_HEIGHT = 1.8  # the self-loop rises above the arcs to the neighbours (height 1.2)
-
-    def __init__(self, ax, tokens, weights_row, query_index, **kwargs):
-        first = len(ax.texts)
-        self._tops = None
-        super().__init__(ax, tokens, weights_row, query_index, **kwargs)
-        self.token_texts = list(ax.texts[first:first + len(tokens)])
-        self.set_query(query_index, weights_row)
-
     def set_query(self, query_index, weights_row=None):
-        """Make word `query_index` the query (arcs start there); optionally show a new row."""
+        """Make word `query_index` the query (arcs start there); optionally show a new row (n,)."""
         q = self.query_index = int(query_index)
-        self._tops = []
-        for j, arc in enumerate(self.arcs):
-            width = abs(j - q) if j != q else 0.35
-            height = width * 1.2 if j != q else self.SELF_HEIGHT
-            arc.set_center(((q + j) / 2, 0))
-            arc.set_width(width)
-            arc.set_height(height)
-            self._tops.append(height / 2)
         for j, text in enumerate(self.token_texts):
             text.set_fontweight("bold" if j == q else "normal")
         self.update(self.weights_row if weights_row is None else weights_row)
 
     def update(self, weights_row):
-        """Show a new row of weights: arc widths, opacities and labels."""
+        """Show a new row of weights (n,); a weight of exactly 0 hides its arc and label."""
         super().update(weights_row)
-        self.weights_row = np.asarray(weights_row, dtype=float)
-        if self._tops is None:  # still inside ArcDiagram.__init__
-            return
-        lo, hi = self.ax.get_ylim()
-        height_pt = self.ax.get_position().height * self.ax.figure.get_figheight() * 72
-        per_point = (hi - lo) / height_pt  # data units per point, to clear half the line width
-        for arc, label, top, w in zip(self.arcs, self.labels, self._tops, self.weights_row):
+        for arc, label, w in zip(self.arcs, self.labels, self.weights_row):
             arc.set_visible(bool(w > 0))
-            x = arc.get_center()[0]
-            label.set_position((x, top + 0.05 + arc.get_linewidth() / 2 * per_point))
-
+            if w <= 0:
+                label.set_text("")
 
 
 # ---------------------------------------------------------- notebook 04 pictures

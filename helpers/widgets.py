@@ -863,7 +863,7 @@ def temperature_panel(tokens, scores_row, query="bank", temperatures=TEMPERATURE
 
     scores_row = np.asarray(scores_row, dtype=float)
     n = len(tokens)
-    fig, ax = plots.new_figure(figsize=(9, 4.4))
+    fig, ax = plots.new_figure(figsize=(5.8, 4.4))  # 5.8 in: a live canvas fits the column
     bars = plots.Bars(ax, tokens, softmax(scores_row), ylim=(0, 1.08), ylabel="attention weight")
     ax.set_xlabel("key word")
     ax.axhline(1 / n, color=plots.OTHER_COLOR, linestyle="--", linewidth=1.2, zorder=0.5,
@@ -909,7 +909,8 @@ def attention_explorer_panel(tokens, scores, query="bank", temperatures=TEMPERAT
 
     q0 = index[query] if query in index else index[plots.display_word(query)]
     w0 = weights_for("none", 1.0)
-    fig, (ax_h, ax_a) = plots.new_figure(1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [1, 1.15]})
+    # stacked, 5.8 in wide: a live canvas is cut, not scaled, where the column is narrower
+    fig, (ax_h, ax_a) = plots.new_figure(2, 1, figsize=(5.8, 8.4), gridspec_kw={"height_ratios": [1.45, 1]})
     heat = plots.heatmap(ax_h, w0, tokens, tokens, vmin=0, vmax=1, fmt="{:.2f}")
     frame = Rectangle((-0.5, q0 - 0.5), n, 1, fill=False, edgecolor=plots.TOWN_COLOR, linewidth=3)
     ax_h.add_patch(frame)

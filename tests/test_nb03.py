@@ -17,8 +17,10 @@ import pytest
 from matplotlib.patches import Arc
 
 from helpers import attention, embeddings, plots, widgets
+from notebook_text import load, markdown, outputs, quoted
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "03_softmax_and_masking.ipynb"
+TEXT = markdown("03")  # all of the notebook's prose: the numbers it quotes are read from here
 SHORT = "Tom is at the bank."
 GRID = np.geomspace(0.05, 20, 60)  # temperatures for monotonicity checks
 
@@ -82,24 +84,23 @@ def test_scores_are_not_yet_weights(story):
 
 
 def test_softmax_three_steps(story):
+    """Section 2's claims about softmax, checked on attention.softmax with bank's scores."""
     s = story["scores"][story["idx"]["bank"]]
-    e = np.exp(s)
-    w = e / e.sum()
-    assert (e > 0).all() and (w > 0).all()  # "every weight is positive"
+    w = attention.softmax(s)
+    assert np.allclose(w, ref_softmax(s))  # "agrees with attention.softmax" (and our three lines)
+    assert (w > 0).all()  # "every weight is positive"
     assert w.sum() == pytest.approx(1.0)  # "add up to 1"
-    # "the order never changes": scores, exps and weights sort the same way
-    assert list(np.argsort(s)) == list(np.argsort(e)) == list(np.argsort(w))
+    # "the order never changes": scores and weights sort the same way
+    assert list(np.argsort(s)) == list(np.argsort(w))
     order = [story["tokens"][j] for j in np.argsort(-w)]
     assert order[:2] == ["river", "fish"]  # "river has the largest ..., then fish"
-    assert [story["tokens"][j] for j in np.argsort(-s)][:2] == ["river", "fish"]
-    # "two scores that differ by 1 end up with weights in the ratio e"
-    i, j = story["idx"]["river"], story["idx"]["tom"]
-    assert w[i] / w[j] == pytest.approx(np.exp(s[i] - s[j]))
-    # "river and fish ... together take more than half of bank's attention"
-    assert w[story["idx"]["river"]] + w[story["idx"]["fish"]] > 0.5
-    # "agrees with attention.softmax"
-    assert np.allclose(w, attention.softmax(s))
-    assert np.allclose(w, ref_softmax(s))
+    # "two scores that differ by 1 end up with weights in the ratio e ≈ 2.7"
+    for a, b in ((story["idx"]["river"], story["idx"]["tom"]), (story["idx"]["fish"], story["idx"]["bank"])):
+        assert w[a] / w[b] == pytest.approx(np.exp(s[a] - s[b]))
+    assert quoted(TEXT, r"in the\s+ratio e ≈ (\d+(?:\.\d+)?)") == round(np.e, 1)
+    # "river and fish ... together take more than half of bank's attention", printed as 0.61
+    pair = w[story["idx"]["river"]] + w[story["idx"]["fish"]]
+    assert pair > 0.5 and f"river + fish get {pair:.2f} of bank's attention" in outputs("03")
 
 
 # ------------------------------------------------------------ section 3: temperature
@@ -120,18 +121,17 @@ def test_higher_temperature_flattens_every_row(story, row):
 
 def test_temperature_extremes_and_entropy_scale(story):
     s = story["scores"][story["idx"]["bank"]]
-    river = story["idx"]["river"]
-    assert f"{np.log(9):.2f}" == "2.20"  # "ln 9 ≈ 2.20"
-    assert ref_entropy(np.ones(9) / 9) == pytest.approx(np.log(9))  # "all nine get 1/9"
-    assert ref_entropy(np.eye(9)[0]) == 0  # "0 when one word gets all the weight"
+    river, fish = story["idx"]["river"], story["idx"]["fish"]
+    # "it is 0 when one word gets all the weight, and ln 9 ≈ 2.20 when all nine words get 1/9"
+    even = attention.softmax(np.zeros(9))
+    assert np.allclose(even, 1 / 9)
+    assert quoted(TEXT, r"ln 9 ≈ (\d+(?:\.\d+)?) when all nine") == round(ref_entropy(even), 2)
+    assert ref_entropy(attention.softmax(np.array([0.0] + [-np.inf] * 8))) == 0
+    # section 3: "At T = 0.1 river takes more than 90 % ...; at T = 5 ... differ by less than 0.1"
     w01 = attention.softmax(s, temperature=0.1)
-    assert np.argmax(w01) == river and w01[river] > 0.9  # "T = 0.1: river takes more than 90 %"
-    fish = story["idx"]["fish"]
-    gap = s[river] - s[fish]  # Question 4: "the gap of 0.286 (0.28 from the rounded scores) becomes 2.86"
-    assert (f"{s[river]:.2f}", f"{s[fish]:.2f}", f"{gap:.3f}", f"{gap / 0.1:.2f}") == ("2.47", "2.19", "0.286", "2.86")
-    assert f"{round(s[river], 2) - round(s[fish], 2):.2f}" == "0.28" and round(np.exp(gap / 0.1)) == 17
+    assert np.argmax(w01) == river and w01[river] > quoted(TEXT, r"takes more than (\d+) %") / 100
     w5 = attention.softmax(s, temperature=5.0)
-    assert w5.max() - w5.min() < 0.1  # "at T = 5 the bars are nearly level"
+    assert w5.max() - w5.min() < quoted(TEXT, r"weight differ by less than (\d+(?:\.\d+)?)\)")
     # "a small T: the best word takes almost everything; a large T: closer to 1/9 each"
     assert attention.softmax(s, temperature=1e3) == pytest.approx(np.ones(9) / 9, abs=1e-3)
     # "The √d_k of notebook 02 is exactly such a temperature"
@@ -140,46 +140,91 @@ def test_temperature_extremes_and_entropy_scale(story):
                        attention.softmax(story["scores"]))
 
 
+def test_question_4_small_gap_big_difference(story):
+    """Question 4's numbers, read from its text, against the scores and attention.softmax at T = 0.1."""
+    q4 = markdown("03", "### Question 4", "### Question 5")
+    s = story["scores"][story["idx"]["bank"]]
+    river, fish = story["idx"]["river"], story["idx"]["fish"]
+    w01 = attention.softmax(s, temperature=0.1)
+    assert quoted(q4, r"\*river\* takes (\d+(?:\.\d+)?) of") == round(w01[river], 2)
+    assert quoted(q4, r"\*fish\* only (\d+(?:\.\d+)?),") == round(w01[fish], 2)
+    assert quoted(q4, r"their scores \((\d+(?:\.\d+)?) and (\d+(?:\.\d+)?)\)") == (round(s[river], 2), round(s[fish], 2))
+    gap = s[river] - s[fish]
+    assert gap < quoted(q4, r"differ by less than (\d+(?:\.\d+)?)\.")
+    assert quoted(q4, r"the gap of (\d+(?:\.\d+)?) between") == round(gap, 3)
+    assert quoted(q4, r"\((\d+(?:\.\d+)?) from the rounded scores\)") == round(round(s[river], 2) - round(s[fish], 2), 2)
+    assert quoted(q4, r"becomes (\d+(?:\.\d+)?), and softmax") == round(gap / 0.1, 2)
+    ratio = w01[river] / w01[fish]  # what softmax made of the gap
+    assert quoted(q4, r"e\^[\d.]+ ≈ (\d+)") == round(ratio) == quoted(q4, r"about (\d+) times")
+
+
 # ------------------------------------------------------------ section 4: stable softmax
 
 
 def naive_softmax(x):
+    """Softmax straight from the formula, as the notebook's section 4 writes it (no max subtracted)."""
     e = np.exp(x)
     return e / e.sum()
 
 
-def stable_softmax(x):
-    e = np.exp(x - x.max())
-    return e / e.sum()
+SECTION_4 = markdown("03", "## 4. Big scores", "## 5. Masks")
+THRESHOLDS = [(np.float64, r"holds e\^s up to s ≈ (\d+(?:\.\d+)?)"),
+              (np.float16, r"overflows as soon as s passes (\d+(?:\.\d+)?),"),
+              (np.float32, r"\*\*float32\*\* above (\d+(?:\.\d+)?)\.")]
 
 
-def test_naive_softmax_overflows_where_stable_is_finite(story):
+@pytest.mark.parametrize("dtype, pattern", THRESHOLDS, ids=["float64", "float16", "float32"])
+def test_overflow_thresholds_are_where_the_naive_softmax_breaks(dtype, pattern):
+    """The thresholds the prose quotes are ln(np.finfo(dtype).max), and they are where it happens:
+    a score just below passes the naive formula, just above it gives nan; attention.softmax never."""
+    largest = float(np.finfo(dtype).max)
+    threshold = quoted(SECTION_4, pattern)
+    assert threshold == round(np.log(largest), 2)
+    assert f"{np.dtype(dtype).name}: largest number {largest:.5g}, e^s overflows above s = {threshold:.2f}" in outputs("03")
+    for s_top, breaks in ((threshold - 0.02, False), (threshold + 0.02, True)):
+        x = np.array([s_top, 0.0], dtype=dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            naive = naive_softmax(x)
+        assert np.isnan(naive).any() == breaks
+        w = attention.softmax(x)
+        assert w.dtype == dtype and np.isfinite(w).all() and w.sum() == pytest.approx(1, abs=1e-3)
+        assert np.allclose(w, attention.softmax(np.array([s_top, 0.0])), atol=1e-3)
+    assert quoted(SECTION_4, r"float16\*\* \(largest number (\d+)\)") == np.finfo(np.float16).max
+
+
+def test_scaled_scores_break_the_naive_softmax_not_the_helper(story):
+    """Section 4's demonstration: bank's scores × 5 in float16 and × 40 in float32."""
     s = story["scores"][story["idx"]["bank"]]
-    big = s + 1000
-    with pytest.warns(RuntimeWarning):  # numpy warns; the notebook silences it with errstate
-        naive_softmax(big)
-    with np.errstate(over="ignore", invalid="ignore"):
-        assert np.isinf(np.exp(1000.0))  # "exp(1000) = inf"
-        naive = naive_softmax(big)
-    assert np.exp(709.0) < np.finfo(np.float64).max  # e^710 and above no longer fit
-    assert f"{np.finfo(np.float64).max:.2e}" == "1.80e+308"  # "about 1.8 × 10^308"
-    assert np.isnan(naive).all()  # "numpy writes nan"
-    assert np.isnan(naive @ story["X"]).all()  # "one nan spreads to everything computed from it"
-    stable = stable_softmax(big)
-    assert np.isfinite(stable).all()
-    assert np.allclose(stable, attention.softmax(big))  # the helper does the same
-    assert np.allclose(stable, ref_softmax(s))  # "adding 1000 changed nothing"
-    # "the largest exponent is e^0 = 1"
-    assert np.exp(big - big.max()).max() == 1.0
+    river = story["idx"]["river"]
+    f16, T = quoted(SECTION_4, r"scores by (\d+) \(the temperature T = (\d+(?:\.\d+)?) of section 3\)")
+    assert T == 1 / f16
+    cases = [(np.float16, f16, quoted(SECTION_4, r"\*river\*'s, (\d+(?:\.\d+)?);")),
+             (np.float32, quoted(SECTION_4, r"Multiplying by (\d+) \(largest"),
+              quoted(SECTION_4, r"\(largest (\d+(?:\.\d+)?)\) does the same to float32"))]
+    for dtype, factor, largest in cases:
+        big = (factor * s).astype(dtype)  # as the notebook builds it
+        assert np.argmax(big) == river and round(float(big.max()), 2) == largest
+        assert largest > np.log(float(np.finfo(dtype).max))  # past the threshold of its format
+        with np.errstate(over="ignore", invalid="ignore"):
+            naive = naive_softmax(big)
+            assert np.isnan(naive @ story["X"]).all()  # "one nan spreads to everything computed from it"
+        # "river's weight is inf / inf ... nan. Every other weight is ... divided by inf, so 0"
+        assert np.isnan(naive[river]) and (np.delete(naive, river) == 0).all()
+        w = attention.softmax(big)  # the helper subtracts the maximum: finite, in the same format
+        assert w.dtype == dtype and np.isfinite(w).all() and float(w.sum()) == pytest.approx(1, abs=1e-3)
+        # scaling the scores by `factor` is the temperature 1/factor: the float64 answer
+        assert np.allclose(w, attention.softmax(s, temperature=1 / factor), atol=1e-3)
+    printed = outputs("03")
+    assert "naive softmax in float16: [ 0.  0.  0.  0.  0.  0.  0. nan  0.]" in printed
+    assert "float16 = softmax(s, T = 0.2) in float64: True" in printed
 
 
 @pytest.mark.parametrize("row", range(9))
-def test_naive_equals_stable_on_normal_scores(story, row):
+def test_helper_softmax_on_normal_and_scaled_scores(story, row):
     s = story["scores"][row]
-    assert np.isfinite(naive_softmax(s)).all()
-    assert np.allclose(naive_softmax(s), stable_softmax(s))
-    assert np.allclose(stable_softmax(s), attention.softmax(s))
-    assert np.allclose(stable_softmax(s * 1000), attention.softmax(s * 1000))  # big by scaling too
+    assert np.allclose(attention.softmax(s), naive_softmax(s))  # "on normal scores naive = stable"
+    assert np.allclose(attention.softmax(s), ref_softmax(s))
+    assert np.allclose(attention.softmax(s * 1000), ref_softmax(s, 1 / 1000))  # big by scaling too
 
 
 # ------------------------------------------------------------ section 5: masks
@@ -197,7 +242,6 @@ def test_masked_weights_are_exactly_zero_and_rows_sum_to_one(story):
     causal = attention.causal_mask(9)
     masked_scores = np.where(causal, story["scores"], -np.inf)
     w = attention.softmax(masked_scores)
-    assert np.exp(-np.inf) == 0.0  # "e^(-inf) = 0"
     assert (w[~causal] == 0).all()  # "exactly 0"
     assert np.triu(w, k=1).max() == 0  # "the upper triangle is hidden: all its weights are 0"
     assert np.allclose(w.sum(axis=1), 1)  # "the allowed words share the whole 1"
@@ -268,7 +312,27 @@ def test_bank_attends_mostly_to_river_and_fish(story):
     order = [tokens[j] for j in np.argsort(-w)]
     assert order[:3] == ["river", "fish", "bank"]  # "river and fish come first, then bank itself"
     others = [w[j] for j, t in enumerate(tokens) if t not in ("river", "fish", "bank")]
-    assert max(others) < 0.1  # "every other word gets less than 0.1"
+    assert max(others) < quoted(TEXT, r"every other word gets less than (\d+(?:\.\d+)?)\.")
+
+
+def test_questions_5_and_6_numbers(story):
+    """Questions 5 and 6 quote the explorer's weights: read them and recompute with the helpers."""
+    q5 = markdown("03", "### Question 5", "### Question 6")
+    q6 = markdown("03", "### Question 6", "## Summary")
+    idx, w = story["idx"], story["weights"]
+    fish = idx["fish"]
+    causal = attention.softmax(np.where(attention.causal_mask(9), story["scores"], -np.inf))
+    visible = w[fish, : fish + 1].sum()
+    assert quoted(q5, r"jumps from (\d+\.\d+) to (\d+\.\d+)") == (round(w[fish, fish], 2), round(causal[fish, fish], 2))
+    assert quoted(q5, r"had together only (\d+\.\d+)") == round(visible, 2)
+    assert quoted(q5, r"\*river\* alone took (\d+\.\d+)") == round(w[fish, idx["river"]], 2)
+    assert quoted(q5, r"(\d+\.\d+) / (\d+\.\d+) = (\d+\.\d+)") == (
+        round(w[fish, fish], 2), round(visible, 2), round(causal[fish, fish], 2))
+    assert quoted(q5, r"a row adding up to (\d+\.\d+)\.\)") == round(visible, 2)
+    bank = idx["bank"]
+    assert quoted(q6, r"\(river (\d+\.\d+), fish (\d+\.\d+), bank (\d+\.\d+)\)") == tuple(
+        round(causal[bank, idx[t]], 2) for t in ("river", "fish", "bank"))
+    assert np.allclose(causal[bank], w[bank])
 
 
 # ------------------------------------------------------------ pictures
@@ -284,8 +348,10 @@ def test_softmax_steps_figure_draws_the_three_stages(story):
         heights = [p.get_height() for p in ax.patches]
         assert np.allclose(heights, values)
         assert [t.get_text() for t in ax.get_xticklabels()] == story["tokens"]
-        assert ax.get_xlabel() and ax.get_ylabel()
-    assert axes[2].get_title().endswith("sum = 1.00")
+        assert ax.get_ylabel()
+    assert axes[2].get_xlabel() == "key word"  # stacked: the words' axis is named once, at the bottom
+    assert axes[2].get_title(loc="left").endswith("sum = 1.00")
+    assert fig.get_figwidth() <= 7.0
     matplotlib.pyplot.close(fig)
 
 
@@ -301,22 +367,134 @@ def test_mask_and_padding_pictures(story, batch):
     matplotlib.pyplot.close(fig)
 
 
-def test_query_arc_diagram_moves_in_place(story):
+def drawn_arcs(ax):
+    """The arcs an arc diagram drew on `ax`, one per key in word order, as matplotlib artists."""
+    return [p for p in ax.patches if isinstance(p, Arc)]
+
+
+def assert_arcs_encode_the_weight(arcs, row, query):
+    """Each arc joins the query and its key; its height, line width and opacity never shrink as
+    the weight grows; the largest weight's arc is the tallest, thickest, most opaque one."""
+    row = np.asarray(row, dtype=float)
+    shown = [j for j in range(len(row)) if row[j] > 0]
+    for j, arc in enumerate(arcs):
+        assert arc.get_center()[0] == pytest.approx((query + j) / 2)
+        if j != query:
+            assert arc.get_width() == pytest.approx(abs(j - query))  # spans the two words
+        assert arc.get_visible() == (row[j] > 0)  # masked (weight 0): no arc
+    size = {name: np.array([getattr(arcs[j], f"get_{name}")() for j in shown])
+            for name in ("height", "linewidth", "alpha")}
+    w = row[shown]
+    order = np.argsort(w, kind="stable")
+    for name, values in size.items():
+        assert (np.diff(values[order]) >= -1e-12).all(), name  # monotone in the weight
+        assert values[np.argmax(w)] == pytest.approx(values.max()), name  # the largest is the most visible
+    heights = size["height"][order]
+    assert (np.diff(heights)[np.diff(w[order]) > 1e-9] > 0).all()  # a larger weight: a taller arc
+    if len(w) > 1 and w.max() > np.sort(w)[-2]:
+        assert size["height"][np.argmax(w)] > np.sort(size["height"])[-2]
+
+
+def test_query_arc_diagram_encodes_the_weight_not_the_distance(story):
     fig, ax = plots.new_figure()
-    w = story["weights"]
+    w, idx = story["weights"], story["idx"]
     arcs = plots.QueryArcDiagram(ax, story["tokens"], w[8], 8)
     n_artists = len(ax.patches), len(ax.texts)
-    for q in (0, 4, 8):
-        arcs.set_query(q, w[q])
+    drawn = drawn_arcs(ax)
+    assert len(drawn) == 9
+    # the issue: river, next to bank and bank's largest weight, had the smallest arc
+    heights = [a.get_height() for a in drawn]
+    assert int(np.argmax(heights)) == idx["river"] == int(np.argmax(w[8]))
+    masked = attention.softmax(np.where(attention.causal_mask(9), story["scores"], -np.inf))
+    rows = [(q, w[q]) for q in range(9)] + [(q, masked[q]) for q in range(9)]
+    rows += [(8, attention.softmax(story["scores"][8], temperature=T)) for T in (0.1, 0.3, 5.0)]
+    for q, row in rows:
+        arcs.set_query(q, row)
         assert (len(ax.patches), len(ax.texts)) == n_artists  # nothing new drawn
-        for j, arc in enumerate(arcs.arcs):
-            assert arc.get_center()[0] == pytest.approx((q + j) / 2)
-            assert arc.get_linewidth() == pytest.approx(max(w[q, j] * 14, 0.3))
+        assert_arcs_encode_the_weight(drawn_arcs(ax), row, q)
         assert [t.get_fontweight() for t in arcs.token_texts].count("bold") == 1
         assert arcs.token_texts[q].get_fontweight() == "bold"
-    row = attention.softmax(np.where(attention.causal_mask(9), story["scores"], -np.inf))[4]
-    arcs.set_query(4, row)
-    assert [a.get_visible() for a in arcs.arcs] == [True] * 5 + [False] * 4  # masked: no arc
+        # every visible weight is written under its word
+        assert [t.get_text() for t in arcs.labels] == [f"{x:.2f}" if x > 0 else "" for x in row]
+    arcs.set_query(4, masked[4])
+    assert [a.get_visible() for a in drawn] == [True] * 5 + [False] * 4  # masked: no arc
+    matplotlib.pyplot.close(fig)
+
+
+def test_notebook_05_glance_call_still_works(story):
+    """Notebook 05 draws its two glances with QueryArcDiagram(ax, tokens, row, query, color=...)."""
+    fig, ax = plots.new_figure()
+    arcs = plots.QueryArcDiagram(ax, story["tokens"], story["weights"][2], 2, color=plots.OUTPUT_COLOR)
+    for label, w in zip(arcs.labels, story["weights"][2]):
+        label.set_text(f"{w:.2f}" if w >= 0.1 else "")
+    assert_arcs_encode_the_weight(drawn_arcs(ax), story["weights"][2], 2)
+    assert all(matplotlib.colors.same_color(a.get_edgecolor()[:3], plots.OUTPUT_COLOR) for a in drawn_arcs(ax))
+    matplotlib.pyplot.close(fig)
+
+
+def png_width(output):
+    """The pixel width of a stored PNG output (read from its header)."""
+    import base64
+    return int.from_bytes(base64.b64decode(output["data"]["image/png"])[16:20], "big")
+
+
+def test_static_figures_fit_the_column():
+    """Every static figure 03 stores is at most 700 px (7.0 in at 100 dpi) wide: shown at ≥ 85 %."""
+    cells = [c for c in load("03")["cells"] if c["cell_type"] == "code"]
+    widths = [png_width(o) for c in cells for o in c["outputs"]
+              if "image/png" in o.get("data", {}) and "application/vnd.jupyter.widget-view+json" not in o["data"]
+              and "pipeline_diagram" not in "".join(c["source"])]  # the pipeline diagram is shared by all notebooks
+    assert len(widths) == 6  # steps, mask, causal weights, batch, padding, whole picture
+    assert max(widths) <= 700, widths
+
+
+def small_texts(fig):
+    """Texts of the figure (visible, not empty) smaller than 11 pt."""
+    fig.canvas.draw()
+    return [(t.get_text(), t.get_fontsize()) for t in fig.findobj(matplotlib.text.Text)
+            if t.get_visible() and t.get_text().strip() and t.get_fontsize() < 11]
+
+
+def test_figures_text_is_at_least_11_pt(story, batch):
+    plots.use_classroom_style()
+    s = story["scores"][8]
+    e = np.exp(s)
+    figs = [plots.softmax_steps_figure(story["tokens"], s, e, e / e.sum(), query="bank")]
+    fig, ax = plots.new_figure(figsize=(7, 5.8))
+    plots.mask_heatmap(ax, attention.causal_mask(9), story["tokens"], story["tokens"], title="mask")
+    figs.append(fig)
+    fig, ax = plots.new_figure(figsize=(7, 2.4))
+    plots.padding_picture(ax, [story["tokens"], batch["tokens2"]], batch["pad"], title="batch")
+    figs.append(fig)
+    fig, (ax_heat, ax_arc) = plots.new_figure(2, 1, figsize=(7, 9.4))
+    plots.heatmap(ax_heat, story["weights"], story["tokens"], story["tokens"], vmin=0, vmax=1)
+    plots.QueryArcDiagram(ax_arc, story["tokens"], story["weights"][8], 8)
+    figs.append(fig)
+    figs.append(widgets.temperature_panel(story["tokens"], s).fig)
+    figs.append(widgets.attention_explorer_panel(story["tokens"], story["scores"]).fig)
+    for fig in figs:
+        assert small_texts(fig) == []
+        matplotlib.pyplot.close(fig)
+
+
+def test_panels_fit_the_column(story):
+    """Live canvases are cut, not scaled: at most 5.8 in (580 px) wide."""
+    for panel in (widgets.temperature_panel(story["tokens"], story["scores"][8]),
+                  widgets.attention_explorer_panel(story["tokens"], story["scores"])):
+        assert panel.fig.get_figwidth() <= 5.8
+        matplotlib.pyplot.close(panel.fig)
+
+
+def test_arc_diagram_prose_matches_the_picture(story):
+    text = markdown("03", "## 6. The whole picture", "## 7. Explore")
+    assert "the larger the weight, the taller, thicker\nand darker the arc" in text
+    fig, ax = plots.new_figure()
+    plots.QueryArcDiagram(ax, story["tokens"], story["weights"][8], 8)
+    arcs = drawn_arcs(ax)
+    river, fish = story["idx"]["river"], story["idx"]["fish"]
+    for name in ("height", "linewidth", "alpha"):  # river's arc beats fish's, fish's every other
+        size = [getattr(a, f"get_{name}")() for a in arcs]
+        assert size[river] >= size[fish] >= max(np.delete(size, [river, fish]))
     matplotlib.pyplot.close(fig)
 
 
@@ -398,8 +576,7 @@ def test_explorer_panel_controls_drive_heatmap_and_arcs(story):
         assert frame.get_y() == pytest.approx(q - 0.5)
         for j, arc in enumerate(arcs):
             assert arc.get_linewidth() == pytest.approx(max(w[q, j] * 14, 0.3))
-            assert arc.get_center()[0] == pytest.approx((q + j) / 2)
-            assert arc.get_visible() == bool(w[q, j] > 0)
+        assert_arcs_encode_the_weight(arcs, w[q], q)
         assert f"row sum {w[q].sum():.2f}" in panel.text and "row sum 1.00" in panel.text
         assert f"max weight {w[q].max():.2f}" in panel.text
         assert ax_arc.get_title() == f"what {query} attends to"

@@ -490,14 +490,25 @@ def t_hot():
 
 
 def overflow():
+    limits = {}
+    for name in ("float16", "float32", "float64"):
+        limit = f"{np.log(float(np.finfo(name).max)):.2f}"
+        assert stored_line("03", f"{name}: largest number").endswith(f"e^s overflows above s = {limit}")
+        limits[name] = limit
+    s = story()["scaled"][story()["i"]("bank")]
+    river = story()["i"]("river")
+    big = (5 * s).astype(np.float16)
     with np.errstate(over="ignore", invalid="ignore"):
-        big = np.exp(np.array(1000.0))
-        s = story()["scaled"][story()["i"]("bank")] + 1000
-        naive = np.exp(s) / np.exp(s).sum()
-    assert np.isinf(big) and np.all(np.isnan(naive))
-    assert stored_line("03", "exp(1000)") == "exp(1000) = inf"
-    assert set(after(stored_line("03", "naive softmax of s + 1000")).strip("[]").split()) == {"nan"}
-    return "`exp(1000) = inf`, the naive softmax of `s + 1000` is all `nan`"
+        naive = np.exp(big) / np.exp(big).sum()
+    assert np.isnan(naive[river]) and (np.delete(naive, river) == 0).all()
+    printed = after(stored_line("03", "naive softmax in float16")).strip("[]").split()
+    assert printed[river] == "nan" and {float(x) for i, x in enumerate(printed) if i != river} == {0.0}
+    assert np.allclose(attention.softmax(big), attention.softmax(s, temperature=0.2), atol=1e-3)
+    assert stored_line("03", "float16 = softmax(s, T = 0.2) in float64").endswith("True")
+    return (f"e^s overflows float16 above s = {limits['float16']} and float32 above s = {limits['float32']} "
+            f"(float64 only above {limits['float64']}, so numpy on a laptop hides it). *bank*'s scores × 5 "
+            f"in float16 (largest {float(big.max()):.2f}): the naive softmax gives `nan` for *river* and 0 "
+            "for every other word; the stable softmax gives the weights of T = 0.2")
 
 
 def fish_masked_scores():
@@ -1002,7 +1013,10 @@ ROWS = [
     ("Start at `T = 1`: top weights river 0.35, fish 0.26, bank 0.15, entropy 1.77", t_start),
     ("Drag to **0.1**: river 0.95, fish 0.05, entropy 0.21 (almost all on one word)", t_cold),
     ("Drag to **5**: river 0.15, fish 0.14, bank 0.13, entropy 2.18 (2.20 = spread evenly over 9)", t_hot),
-    ("`exp(1000) = inf`, the naive softmax of `s + 1000` is all `nan`", overflow),
+    ("e^s overflows float16 above s = 11.09 and float32 above s = 88.72 (float64 only above 709.78, "
+     "so numpy on a laptop hides it). *bank*'s scores × 5 in float16 (largest 12.37): the naive softmax "
+     "gives `nan` for *river* and 0 for every other word; the stable softmax gives the weights of T = 0.2",
+     overflow),
     ("*fish*'s masked scores (0.2, 0.29, 0.7, 0.19, 2.86, then −inf four times)", fish_masked_scores),
     ("hidden words get exactly 0 and every row still sums to 1", causal_rows),
     ("the padding slots take 0.28 of *bank*'s attention in the short sentence; with it, exactly 0", padding),
