@@ -377,7 +377,10 @@ def demo_heads():
     Head 1, "who does what": an action word (going, fish, deposit) asks for a
     person (Tom); keys read the PERSON dimension. Both heads return the
     word's meaning as value (head 0 the town/water/topic part, head 1 the
-    person/place/action part), so W_o = identity puts the halves back together.
+    person/place/action part): W_v is a permutation matrix that only reorders
+    the six dimensions. W_o is the inverse permutation (W_o = W_v.T, not the
+    identity): it puts every number of the concatenated heads back in its
+    embedding dimension, so the output reads in the six named dimensions.
     """
     W_q = np.zeros((6, 6))
     W_k = np.zeros((6, 6))

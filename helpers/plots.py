@@ -1105,47 +1105,50 @@ def bank_shift_map(ax, map2d, bank_before, bank_after, *, words=None, centres=No
 
 
 def head_shapes_diagram(n, d_model, num_heads):
-    """Static figure: the shapes through multi-head attention.
+    """Static figure, 7 in wide once shown (6.8 in + the 0.1 in margins of plots.show): the shapes through multi-head attention, top to bottom.
 
-    X (n × d_model) -> Q, K, V -> split into num_heads pieces (n × d_k) ->
-    attention in each head -> concat (n × d_model) -> @ W_o -> output.
+    X (n × d_model) -> Q, K, V -> split into num_heads pieces (n × d_k) side by side ->
+    attention in each head -> concat (n × d_model) -> @ W_o -> output (n × d_model).
     """
     d_k = d_model // num_heads
+    width, height = 6.8, 4.0  # inches; the axes' data units are inches too
     with plt.ioff():
-        fig, ax = plt.subplots(figsize=(13, 4.2))
-    ax.set_xlim(0, 13)
-    ax.set_ylim(-0.5, 4.4)
+        fig = plt.figure(figsize=(width, height))
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
     ax.axis("off")
     colors = plt.get_cmap("tab10")
 
     def box(x, y, w, h, text, color="#F2F2F2"):
+        """A rounded box with its lower left corner at (x, y); returns its centre."""
         ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.03",
                                     facecolor=color, edgecolor="black"))
         ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=SMALL_FONT)
+        return x + w / 2, y + h / 2
 
     def arrow(x0, y0, x1, y1):
         ax.annotate("", (x1, y1), (x0, y0), arrowprops=dict(arrowstyle="-|>", linewidth=1.2))
 
-    box(0.1, 1.6, 1.5, 1.0, f"X\n{n} × {d_model}")
-    box(2.2, 1.6, 1.9, 1.0, f"Q, K, V\neach {n} × {d_model}")
-    arrow(1.65, 2.1, 2.15, 2.1)
-    slot = 4.0 / num_heads
-    ys = [4.1 - slot * (h + 1) + slot * 0.12 for h in range(num_heads)]
-    for h, y in enumerate(ys):
-        c = colors(h % 10)
-        tint = mpl.colors.to_hex(0.75 + 0.25 * np.array(mpl.colors.to_rgb(c)) - 0.75 * 0.25)
-        label = f"head {h}: cols {h * d_k}–{(h + 1) * d_k - 1}\n{n} × {d_k}" if num_heads <= 3 \
-            else f"head {h}: {n} × {d_k}"
-        box(4.8, y, 2.4, slot * 0.76, label, color=tint)
-        box(7.8, y, 1.7, slot * 0.76, "attention\n" + f"{n} × {d_k}" if num_heads <= 3
-            else f"attn {n} × {d_k}", color=tint)
-        arrow(4.15, 2.1, 4.75, y + slot * 0.38)
-        arrow(7.25, y + slot * 0.38, 7.75, y + slot * 0.38)
-        arrow(9.55, y + slot * 0.38, 10.05, 2.1)
-    box(10.1, 1.6, 1.3, 1.0, f"concat\n{n} × {num_heads * d_k}")
-    box(11.7, 1.6, 1.25, 1.0, f"@ W_o\n{n} × {d_model}", color="#F0E442")
-    arrow(11.45, 2.1, 11.65, 2.1)
-    ax.text(6.5, -0.35, f"d_model = {d_model}, num_heads = {num_heads}, d_k = d_model / num_heads = {d_k}",
-            ha="center", fontsize=FONT)
-    fig.tight_layout()
+    box_h, row = 0.6, [2.9, 1.95, 1.0, 0.07]  # the lower edge of each row of boxes
+    x_box = box(0.5, row[0], 1.5, box_h, f"X\n{n} × {d_model}")
+    qkv = box(2.7, row[0], 3.6, box_h, f"Q = X W_q, K = X W_k, V = X W_v\neach {n} × {d_model}")
+    arrow(2.05, x_box[1], 2.65, qkv[1])
+    gap, concat_x = 0.12, 1.2 + 2.1 / 2  # concat_x: the middle of the concat box
+    head_w = (6.6 - gap * (num_heads - 1)) / num_heads
+    for h in range(num_heads):
+        tint = mpl.colors.to_hex(0.75 + 0.25 * np.array(mpl.colors.to_rgb(colors(h % 10))) - 0.75 * 0.25)
+        x = 0.1 + h * (head_w + gap)
+        cols = f"col {h * d_k}" if d_k == 1 else f"cols {h * d_k}–{(h + 1) * d_k - 1}"
+        split = box(x, row[1], head_w, box_h, f"head {h}: {cols}\n{n} × {d_k}" if num_heads <= 3
+                    else f"head {h}\n{cols}", color=tint)
+        attend = box(x, row[2], head_w, box_h, f"attention\n{n} × {d_k}", color=tint)
+        arrow(qkv[0], row[0] - 0.04, split[0], row[1] + box_h + 0.04)
+        arrow(split[0], row[1] - 0.04, attend[0], row[2] + box_h + 0.04)
+        arrow(attend[0], row[2] - 0.04, concat_x, row[3] + box_h + 0.04)
+    concat = box(1.2, row[3], 2.1, box_h, f"concat\n{n} × {num_heads * d_k}")
+    project = box(4.0, row[3], 2.3, box_h, f"@ W_o = output\n{n} × {d_model}", color="#F0E442")
+    arrow(3.35, concat[1], 3.95, project[1])
+    ax.text(width / 2, height - 0.12, f"d_model = {d_model}, num_heads = {num_heads}, "
+            f"d_k = d_model / num_heads = {d_k}", ha="center", va="top", fontsize=FONT)
     return fig

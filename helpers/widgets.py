@@ -1068,14 +1068,19 @@ def bank_context_panel(word="river", sharpness=4.0, *, template=CONTEXT_TEMPLATE
 
 #: A row of weights whose largest and smallest weight differ by less than this picks no word.
 FLAT_SPREAD = 0.02
+#: Notebook 05's panel, in inches: narrower than the notebook column (5.8 in = 580 px), so
+#: that the canvas is never cut; the word labels of three heads in a row (points, >= 10).
+PANEL_05_SIZE = (5.8, 5.8)
+PANEL_05_NARROW_LABELS = 10
 
 
 def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
     """Notebook 05: the same projections cut into 1, 2, 3 or 6 heads; one heatmap per head.
 
     Controls: `num_heads` (ToggleButtons over head_counts), `sentence` (Dropdown of the
-    story's two sentences), `sharpness` (slider multiplying W_q; 1 = the given W_q).
-    Unused heatmap slots are hidden. The readout names, for each head, the word *bank*
+    story's two sentences), `sharpness` (0 to 3; the panel uses W_q = sharpness × W_q,
+    so 1 = the given W_q). The figure is PANEL_05_SIZE (5.8 in: never cut in the notebook
+    column): up to 3 heads in a row, 6 heads in 2 rows of 3. Unused heatmap slots are hidden. The readout names, for each head, the word *bank*
     attends to most and the word *going* attends to most, or "all about 0.11" when that
     row's weights are even (largest minus smallest < FLAT_SPREAD).
     """
@@ -1089,43 +1094,48 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
     if any(len(tokens) != n for tokens, _ in matrices.values()):
         raise ValueError("the panel's sentences must have the same number of words")
     max_heads = max(head_counts)
-    fig, axes = plots.new_figure(2, 3, figsize=(12, 7.4))
+    fig, axes = plots.new_figure(2, 3, figsize=PANEL_05_SIZE)
     axes = axes.ravel()
     blank = np.zeros((n, n))
     tokens0 = matrices["river"][0]
     maps = [plots.heatmap(ax, blank, tokens0, tokens0, vmin=0, vmax=1, annotate=False,
                           colorbar=False, xlabel="", ylabel="") for ax in axes[:max_heads]]
-    colorbar_ax = fig.add_axes([0.9, 0.15, 0.02, 0.65])
-    fig.colorbar(maps[0].image, cax=colorbar_ax, label="weight")
-    fig.suptitle("each row: a query word; each column: a key word it may attend to", fontsize=plots.FONT)
     width_in, height_in = fig.get_size_inches()
+    # a horizontal colour bar under the heatmaps, so that the width goes to the heatmaps
+    colorbar_ax = fig.add_axes([1.9 / width_in, 0.36 / height_in, 3.3 / width_in, 0.13 / height_in])
+    fig.colorbar(maps[0].image, cax=colorbar_ax, orientation="horizontal")
+    colorbar_ax.text(-0.04, 0.5, "weight", ha="right", va="center", fontsize=plots.SMALL_FONT,
+                     transform=colorbar_ax.transAxes)
+    fig.suptitle("each row: a query word; each column: a key word", fontsize=plots.FONT)
     arranged = {}  # the head count the axes are laid out for
-    label_size = {}  # {axes: its tick labels' font size}
     written = {}  # {axes: (tick labels, title columns) it shows}
 
     def arrange(num_heads):
-        # Fill the space with the visible heads: 1 row for up to 3 heads, else 2 rows of 3.
+        """Lay the visible heads out: 1 row for up to 3 heads, else 2 rows of 3; square heatmaps."""
         if arranged.get("heads") == num_heads:
             return
         arranged["heads"] = num_heads
         rows, cols = (1, num_heads) if num_heads <= 3 else (2, -(-num_heads // 2))
-        left, right, top, bottom = 0.08, 0.86, 0.88, 0.1
-        cell_w, cell_h = (right - left) / cols, (top - bottom) / rows
-        side = min(cell_w - 0.07, (cell_h - 0.13) * height_in / width_in)  # width: square at most...
-        height = min(cell_h - 0.13, 1.25 * side * width_in / height_in)  # ...or up to 25 % taller
+        narrow = cols >= 3  # three in a row: smaller labels, the key words turned upright
+        size = PANEL_05_NARROW_LABELS if narrow else plots.SMALL_FONT
+        left, right, top, bottom = 0.75, 0.12, 0.45, 0.6  # inches: word labels, margin, title, colour bar
+        gap, title_h, xlabels_h = 0.12, 0.3, 0.62 if narrow else 0.62
+        cell_w = (width_in - left - right - gap * (cols - 1)) / cols
+        cell_h = (height_in - top - bottom) / rows
+        side = min(cell_w, cell_h - title_h - xlabels_h)
+        row_w = cols * side + (cols - 1) * gap
+        x0 = left + (width_in - left - right - row_w) / 2
         for h, ax in enumerate(axes):
             r, c = divmod(h, cols)
-            ax.set_position([left + c * cell_w + (cell_w - side) / 2 + 0.03,  # centred, room for labels
-                             top - (r + 1) * cell_h + (cell_h - height) / 2 + 0.04, side, height])
-            # narrow heatmaps (3 in a row) get smaller word labels, so that 9 labels fit side by
-            # side; like the positions, this depends on num_heads only (part of the cached layout)
-            size = plots.SMALL_FONT - (2 if cols >= 3 else 0)
-            if label_size.get(ax) != size:  # (tick_params is slow: only when the size changes)
-                label_size[ax] = size
-                ax.tick_params(labelsize=size)
-        shown = [ax.get_position() for ax in axes[:num_heads]]  # the colour bar spans them
-        low, high = min(p.y0 for p in shown), max(p.y1 for p in shown)
-        colorbar_ax.set_position([0.9, low, 0.02, high - low])
+            y_top = height_in - top - r * cell_h - (cell_h - side - title_h - xlabels_h) / 2 - title_h
+            ax.set_position([(x0 + c * (side + gap)) / width_in, (y_top - side) / height_in,
+                             side / width_in, side / height_in])
+            # word labels on the left of each row only: the heads of a row share their query words
+            ax.tick_params(labelsize=size, labelleft=(c == 0), labelrotation=0, axis="y")
+            ax.tick_params(labelsize=size, labelrotation=90 if narrow else 45, axis="x")
+            for label in ax.get_xticklabels():
+                label.set_horizontalalignment("center" if narrow else "right")
+        arranged["title size"] = size + 1
 
     def choice(row, tokens):
         """The word a row of weights picks, or 'all about 1/n' when it picks none."""
@@ -1147,11 +1157,11 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
                 continue
             hm.update(weights[h])
             cols = f"col {h * d_k}" if d_k == 1 else f"cols {h * d_k}-{(h + 1) * d_k - 1}"
-            if written.get(ax) != (labels, cols):  # only when they change: setting them is slow
-                written[ax] = (labels, cols)
+            if written.get(ax) != (labels, cols, arranged["title size"]):  # setting them is slow
+                written[ax] = (labels, cols, arranged["title size"])
                 ax.set_xticklabels(labels)
                 ax.set_yticklabels(labels)
-                ax.set_title(f"head {h} ({cols})", fontsize=plots.SMALL_FONT + 1)
+                ax.set_title(f"head {h} ({cols})", fontsize=arranged["title size"])
             lines.append(f"head {h}: bank -> {choice(weights[h, bank], tokens)}, "
                          f"going -> {choice(weights[h, going], tokens)}")
         return "\n".join(lines)
@@ -1162,6 +1172,6 @@ def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=(1, 2, 3, 6)):
         "sentence": W.Dropdown(options=[(text, key) for key, text in sentences.items()], value="river",
                                description="sentence", style={"description_width": "110px"},
                                layout=W.Layout(width="480px")),
-        "sharpness": slider("sharpness × W_q", 1.0, min=0.0, max=2.0, step=0.1),
+        "sharpness": slider("sharpness × W_q", 1.0, min=0.0, max=3.0, step=0.1),
     }
     return Panel(controls, fig, update, title="One heatmap per head")

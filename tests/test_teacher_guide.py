@@ -705,6 +705,16 @@ def nb05_heatmaps():
     return f"head 0: *bank* → fish {weights[0, b, top[0]]:.2f} and river {weights[0, b, top[1]]:.2f}; head 1: *going* → tom {weights[1, g].max():.2f}"
 
 
+def nb05_bank_output():
+    """bank's cosine with the river centre: its input, after one head, after two."""
+    tokens, X = embeddings.sentence_matrix(embeddings.SENTENCE, kv())
+    W_q, W_k, W_v, W_o, _ = heads()
+    river = np.mean([kv()[w] for w in embeddings.RIVER_CLUSTER], axis=0)
+    b = tokens.index("bank")
+    after = [attention.multi_head_attention(X, W_q, W_k, W_v, W_o, h)[0][b] for h in (1, 2)]
+    return [embeddings.cosine_similarity(v, river) for v in [X[b]] + after]
+
+
 def mh(num_heads, sentence="river"):
     """The multi-head panel's readout: d_k and {head: (bank -> ..., going -> ...)}."""
     lines = drive("05", num_heads=num_heads, sentence=sentence, sharpness=1.0)
@@ -1050,6 +1060,8 @@ ROWS = [
     ("`Q split into heads: (2, 9, 3)`; scores, weights and outputs per head: `weights: (2, 9, 9)`, "
      "`each head's output: (2, 9, 3)`, then `concat: (9, 6)` and `output: (9, 6)`", nb05_shapes),
     ("head 0: *bank* → fish 0.35 and river 0.28; head 1: *going* → tom 0.62", nb05_heatmaps),
+    ("*bank*'s cosine with the river centre is 0.48 before attention, 0.97 after one head and 0.99 after two",
+     nb05_bank_output),
     ("(toggle `heads` with 1, 2, 3, 6;", lambda: head_counts()),
     ("Start: 2 heads", mh_start),
     ("`heads` = **1**: `d_k = 6`; bank → fish 0.25, going → tom 0.45", mh_1),
@@ -1111,7 +1123,7 @@ ROWS = [
     ("`context word`: river, lake, sea, money, cash, deposit, hospital, post office, restaurant; "
      "`sharpness`: 0 to 10, step 0.5 (starts at 4)", glance_04),
     ("`heads`: 1, 2, 3, 6; `sentence`: the river sentence or the money sentence; "
-     "`sharpness × W_q`: 0 to 2, step 0.1 (starts at 1)", glance_05),
+     "`sharpness × W_q`: 0 to 3, step 0.1 (starts at 1)", glance_05),
 ]
 
 NUMBER = re.compile(r"[−-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[−-]?\d+(?:\.\d+)?")
