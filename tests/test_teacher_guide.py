@@ -484,11 +484,7 @@ def t_hot():
 
 
 def overflow():
-    with np.errstate(over="ignore", invalid="ignore"):
-        big = np.exp(np.array(1000.0))
-        s = story()["scaled"][story()["i"]("bank")] + 1000
-        naive = np.exp(s) / np.exp(s).sum()
-    assert np.isinf(big) and np.all(np.isnan(naive))
+    # What notebook 03 printed (numpy's own exp is not what the guide claims about).
     assert stored_line("03", "exp(1000)") == "exp(1000) = inf"
     assert set(after(stored_line("03", "naive softmax of s + 1000")).strip("[]").split()) == {"nan"}
     return "`exp(1000) = inf`, the naive softmax of `s + 1000` is all `nan`"
