@@ -85,7 +85,8 @@ MEASURE_JS = r"""
       if (area.parentElement.closest('.jp-OutputArea-output')) continue;  // nested: checked with its parent
       const box = contentBox(area);
       if (box.width <= 0) continue;
-      const out = {cell: index, areaWidth: box.width, scrollWidth: area.scrollWidth,
+      const out = {cell: index, areaWidth: box.width, mime: area.getAttribute('data-mime-type') || '',
+                   scrollWidth: area.scrollWidth,
                    clientWidth: area.clientWidth, images: [], wide: []};
       for (const img of area.querySelectorAll('.jp-RenderedImage img')) {
         const attr = parseFloat(img.getAttribute('width'));
@@ -180,9 +181,12 @@ def offending(measured: dict, path: str) -> tuple[list[str], list[Figure], list[
 
 def summary(path: str, screen: Screen, measured: dict, images, boxes) -> str:
     """One line: column width, smallest shown %, widest panel."""
-    columns = sorted({round(out["areaWidth"]) for out in measured["cells"]})
+    columns = {}
+    for out in measured["cells"]:
+        columns.setdefault(round(out["areaWidth"]), set()).add(out["mime"].split("/")[-1] or "widget")
+    widths = ", ".join(f"{w} ({'/'.join(sorted(kinds))})" for w, kinds in sorted(columns.items()))
     line = (f"{screen.name} {path}: devicePixelRatio {measured['dpr']}, "
-            f"window {measured['innerWidth']} CSS px, output column {columns} CSS px")
+            f"window {measured['innerWidth']} CSS px, output column {widths} CSS px")
     if images:
         worst = min(images, key=lambda f: f.width / f.natural)
         line += (f"; smallest image {worst.width / worst.natural:.0%} "
