@@ -22,6 +22,7 @@ the widest panel. ``BROWSER_TEST_NOTEBOOKS`` (paths relative to the repo root,
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 
@@ -163,15 +164,21 @@ def offending(measured: dict, path: str) -> tuple[list[str], list[Figure], list[
                     f"{img['natural']:.0f} CSS px ({img['shown'] / img['natural']:.0%} < "
                     f"{MIN_SHOWN:.0%}; output column {area:.0f} px)"
                 )
+        cut = []
         for el in out["wide"]:
             boxes.append(Figure(cell, el["kind"], el["width"], None, area))
             over = max(el["overRight"], el["overLeft"])
             if over > SLACK_PX:
-                failures.append(
-                    f"{path}, cell {cell}: {el['kind']} {el['width']:.0f} CSS px wide runs "
-                    f"{over:.0f} px past its output area ({area:.0f} px): cut"
-                )
-        if out["scrollWidth"] > out["clientWidth"] + SLACK_PX:
+                cut.append((over, el))
+        if cut:  # one line per output: the element that runs out furthest
+            over, el = max(cut, key=lambda c: c[0])
+            others = sorted({e["kind"] for _, e in cut} - {el["kind"]})
+            also = f" (also {', '.join(others)})" if others else ""
+            failures.append(
+                f"{path}, cell {cell}: {el['kind']} {el['width']:.0f} CSS px wide (shown unscaled) runs "
+                f"{over:.0f} px past its output area ({area:.0f} px): cut{also}"
+            )
+        elif out["scrollWidth"] > out["clientWidth"] + SLACK_PX:
             failures.append(
                 f"{path}, cell {cell}: the output scrolls sideways ({out['scrollWidth']} px "
                 f"of content in {out['clientWidth']} px)"
@@ -221,3 +228,58 @@ def test_figures_fit_and_stay_large(browser, lab_server, request, screen: Screen
         )
     assert measured["cells"], f"{path}: no output measured"
     assert not failures, f"{line}\n{len(failures)} problems:\n" + "\n".join(failures)
+
+
+# A notebook written for the check itself: one static image and one live panel that fit the
+# laptop column, one of each that do not. The check must pass the first two and name the others.
+CONTROL_CELLS = [
+    "import io\n"
+    "from IPython.display import Image, display\n"
+    "from matplotlib.figure import Figure\n"
+    "def png(width_in):\n"
+    "    fig = Figure(figsize=(width_in, 2), dpi=100)\n"
+    "    fig.add_subplot().plot([0, 1], [0, 1])\n"
+    "    buf = io.BytesIO()\n"
+    "    fig.savefig(buf, format='png', dpi=100)\n"
+    "    return Image(buf.getvalue())\n"
+    "display(png(5.6))",
+    "display(png(12.0))",
+    "%matplotlib widget\n"
+    "import matplotlib.pyplot as plt\n"
+    "def live(width_in):\n"
+    "    with plt.ioff():  # shown once, by display()\n"
+    "        fig = plt.figure(figsize=(width_in, 2), dpi=100)\n"
+    "    fig.add_subplot().plot([0, 1], [0, 1])\n"
+    "    fig.canvas.header_visible = False\n"
+    "    return fig.canvas\n"
+    "display(live(5.6))",
+    "display(live(9.0))",
+]
+
+
+def test_the_check_passes_what_fits_and_names_what_does_not(browser, lab_server, request):
+    screen = SCREENS[0]
+    name = "figure_size_control.ipynb"
+    nb = {
+        "cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [],
+                   "execution_count": None} for c in CONTROL_CELLS],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    (lab_server.root / name).write_text(json.dumps(nb))
+
+    def close():
+        handle.close()
+        lab_server.shutdown_sessions()
+
+    handle = PageHandle(browser, lab_server, f"{screen.name}:{name}",
+                        viewport=screen.viewport, device_scale_factor=screen.device_scale_factor)
+    request.addfinalizer(close)
+    open_and_run(handle, lab_server, name, screen)
+    failures, images, boxes = offending(handle.page.evaluate(MEASURE_JS), name)
+    print("\n".join(failures))
+    assert {f.cell for f in images} == {0, 1} and {b.cell for b in boxes if b.kind == "canvas"} == {2, 3}
+    failed_cells = sorted(int(line.split("cell ")[1].split(":")[0]) for line in failures)
+    assert failed_cells == [1, 3], failures
+    assert "image shown at 592 of its natural 1200 CSS px" in failures[0]
+    assert "900 CSS px wide" in failures[1] or "908 CSS px wide" in failures[1]
