@@ -4,7 +4,8 @@
   check's stored output is the friendly "not implemented yet" message (no traceback).
 - Every solution notebook shows the ✅ pass message for each check, and its functions, executed
   again here, pass the checkers.
-- The numbers the answers quote are recomputed from the helpers.
+- Every number the questions and answers quote is read from the notebook's text (tests/notebook_text.py)
+  and compared with the helpers' computation, never typed a second time here.
 """
 import ast
 import contextlib
@@ -20,6 +21,7 @@ import pytest
 matplotlib.use("Agg")
 
 from helpers import attention, checks, embeddings  # noqa: E402
+from notebook_text import number, quoted  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -202,7 +204,14 @@ TOWN_CENTRE = np.mean([KV[w] for w in embeddings.TOWN_CLUSTER], axis=0)
 
 
 def r2(x):
-    return f"{float(x):.2f}"
+    """A computed number rounded as the prose quotes it (two decimals)."""
+    return round(float(x), 2)
+
+
+def vector(text, pattern):
+    """The vector `[0, 1.4, −0.8, ...]` that `pattern` (one group: the inside of the brackets) finds."""
+    (inside,) = re.findall(pattern, text)
+    return np.array([number(v) for v in inside.split(",")])
 
 
 def exercises_text(name):
@@ -212,26 +221,39 @@ def exercises_text(name):
 def test_nb01_answers():
     text = exercises_text("01_word_embeddings")
     cos = embeddings.cosine_similarity
+    water = embeddings.DIMENSIONS.index("water")
+    old, new = quoted(text, r"drag `water` from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)")
+    assert old == KV["bank"][water]
     bank = KV["bank"].copy()
-    bank[1] = 0.9  # the water slider at 0.90
+    bank[water] = new
     near = sorted(((cos(bank, KV[w]), w) for w in embeddings.RIVER_CLUSTER + embeddings.TOWN_CLUSTER),
                   reverse=True)[:3]
     assert [w for _, w in near] == ["river", "fish", "fisherman"]
-    assert [r2(c) for c, _ in near] == ["0.76", "0.60", "0.33"]
-    assert r2(cos(bank, RIVER_CENTRE)) == "0.61" and r2(cos(bank, TOWN_CENTRE)) == "0.24"
-    for value in ("*river* 0.76, *fish* 0.60 and *fisherman* 0.33", "0.61 against 0.24"):
-        assert value in text
-    water = [KV[w][1] for w in embeddings.RIVER_CLUSTER], [KV[w][1] for w in embeddings.TOWN_CLUSTER]
-    assert min(water[0]) == 0.6 and max(water[0]) == 0.9 and set(water[1]) == {-0.3, -0.4}
-    # Question 3: nearest word of the whole table is "on"
-    ranked = KV.most_similar("bank", topn=1)
-    assert ranked[0][0] == "on" and r2(ranked[0][1]) == "0.82" and r2(cos(KV["bank"], KV["river"])) == "0.68"
-    assert np.argmax(KV["bank"]) == embeddings.DIMENSIONS.index("place") and KV["bank"][0] == 0
-    assert list(KV["on"]) == [0, 0, 0, 0.3, 0.05, 0.05] and KV["river"][0] == -0.9
-    assert "*on* (cosine 0.82), not *river* (0.68)" in text
+    said = quoted(text, r"\*river\* (\d+(?:\.\d+)?), \*fish\* (\d+(?:\.\d+)?) and \*fisherman\* (\d+(?:\.\d+)?)")
+    assert list(said) == [r2(c) for c, _ in near]
+    assert quoted(text, r"wins, (\d+(?:\.\d+)?) against (\d+(?:\.\d+)?) for the town words") == (
+        r2(cos(bank, RIVER_CENTRE)), r2(cos(bank, TOWN_CENTRE)))
+    river_water = [KV[w][water] for w in embeddings.RIVER_CLUSTER]
+    town_water = {KV[w][water] for w in embeddings.TOWN_CLUSTER}
+    lo, hi, t1, t2 = quoted(text, r"river words have (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?), the town words ([−-]?\d+(?:\.\d+)?) or ([−-]?\d+(?:\.\d+)?)")
+    assert (lo, hi) == (min(river_water), max(river_water)) and {t1, t2} == town_water
+    assert quoted(text, r"water by (\d+(?:\.\d+)?) adds") == r2(new - old)
+    # Question 3: nearest word of the whole table is a little word
+    (nearest, similarity), = KV.most_similar("bank", topn=1)
+    word, c_word, c_river = re.findall(r"nearest word is \*(\w+)\* \(cosine (\d+(?:\.\d+)?)\), not \*river\* \((\d+(?:\.\d+)?)\)",
+                                       text)[0]
+    assert word == nearest and number(c_word) == r2(similarity)
+    assert number(c_river) == r2(cos(KV["bank"], KV["river"]))
+    assert np.array_equal(vector(text, rf"\*{nearest}\* is `\[([^\]]+)\]`"), KV[nearest])
+    largest = int(np.argmax(KV["bank"]))
+    assert quoted(text, r"\*place\* \((\d+(?:\.\d+)?)\) is \*bank\*'s largest") == KV["bank"][largest]
+    assert embeddings.DIMENSIONS[largest] == "place"
+    river_largest = int(np.argmax(np.abs(KV["river"])))
+    assert quoted(text, r"its largest number, ([−-]?\d+(?:\.\d+)?) on \*town vs nature\*") == KV["river"][river_largest]
+    assert embeddings.DIMENSIONS[river_largest] == "town vs nature" and KV["bank"][river_largest] == 0
     # Question 4: word2vec has one row per word
-    assert "shape `(20,)`" in text and embeddings.train_word2vec()["bank"].shape == (20,)
-    assert "instead of 410" in text and len(embeddings.read_corpus()) == 410
+    assert quoted(text, r"shape `\((\d+),\)`") == embeddings.train_word2vec()["bank"].shape[0]
+    assert quoted(text, r"sentences instead of (\d+)") == len(embeddings.read_corpus())
 
 
 def test_nb02_answers():
@@ -240,9 +262,14 @@ def test_nb02_answers():
     W_q, W_k, _ = attention.demo_head()
     Q, K = X @ W_q, X @ W_k
     b, r, f = tokens.index("bank"), tokens.index("river"), tokens.index("fish")
-    assert r2(Q[b] @ K[r]) == "6.06" and r2(Q[r] @ K[b]) == "4.14"
-    assert np.allclose(Q[r], [-3.6, 3.6, -0.8, 1.6, 0.8, 5.6]) and np.allclose(Q[b], [0, 1.4, -0.8, 2.4, 0.4, 6])
-    assert np.array_equal(W_k, np.eye(6)) and not np.array_equal(W_q, W_k)
+    br, br1, rb, rb1 = quoted(text, r"score for \*river\* is (\d+(?:\.\d+)?) \((\d+(?:\.\d+)?) on the heatmap\), but "
+                                    r"\*river\*'s score for \*bank\* is only (\d+(?:\.\d+)?) \((\d+(?:\.\d+)?)\)")
+    assert (br, rb) == (r2(Q[b] @ K[r]), r2(Q[r] @ K[b]))
+    assert (br1, rb1) == (round(Q[b] @ K[r], 1), round(Q[r] @ K[b], 1))
+    assert np.allclose(vector(text, r"q_bank = x_bank W_q = \[([^\]]+)\]"), Q[b])
+    assert np.allclose(vector(text, r"q_river = \[([^\]]+)\]"), Q[r])
+    assert "W_k is the identity" in text and np.array_equal(W_k, np.eye(6))
+    assert quoted(text, r"carries little topic \((\d+(?:\.\d+)?)\)") == X[b, attention.TOPIC]
     # Question 3: place slider at 0
     x = X[b].copy()
     x[attention.PLACE] = 0
@@ -250,20 +277,34 @@ def test_nb02_answers():
     K2 = K.copy()
     K2[b] = x @ W_k
     new = q @ K2.T
-    assert r2(new[r]) == "2.22" and r2(new[f]) == "2.24" and new[f] > new[r]
-    assert r2(q[attention.TOPIC]) == "1.20" and r2(Q[b, attention.TOPIC]) == "6.00"
-    assert r2(Q[b, 5] * K[r, 5]) == "3.60" and r2(q[5] * K[r, 5]) == "0.72"
-    assert r2(Q[b, 3] * K[r, 3]) == "0.96" and r2(Q[b, 3] * K[f, 3]) == "-0.24"
-    assert r2(Q[b, 5] * K[f, 5]) == "4.20" and r2(q[5] * K[f, 5]) == "0.84"
-    assert r2(new[f] - new[r]) == "0.02"
-    for value in ("6.06", "4.14", "2.22", "2.24", "0.02 ahead"):
-        assert value in text
-    # Question 4: the numbers of the d_k panel, as stored in the notebook's panel cell
-    nb = load(NOTEBOOKS / "02_queries_and_keys.ipynb")
-    panel_out = next(text_output(c) for c in nb["cells"] if "dk_panel.set(d_k=d_k)" in source(c))
-    assert "spread (std) of q·k over 2000 pairs: 16.15   (√d_k = 16.00)" in panel_out
-    assert "1.00 without scaling, 0.35 with scaling" in panel_out
-    assert "16.15" in text and "1.00" in text and "0.35" in text and "(1.01)" in text
+    assert quoted(text, r"score falls from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?), and \*fish\* \((\d+(?:\.\d+)?)\)") == (
+        r2(Q[b] @ K[r]), r2(new[r]), r2(new[f]))
+    assert new[f] > new[r]
+    T, P = attention.TOPIC, attention.PLACE
+    assert quoted(text, r"= (\d+(?:\.\d+)?) becomes \d+ × [\d.]+ = (\d+(?:\.\d+)?)\.") == (r2(Q[b, T]), r2(q[T]))
+    assert quoted(text, r"topic term falls from [\d.]+ × [\d.]+ = (\d+(?:\.\d+)?) to [\d.]+ × [\d.]+ = (\d+(?:\.\d+)?)") == (
+        r2(Q[b, T] * K[r, T]), r2(q[T] * K[r, T]))
+    assert quoted(text, r"place term \([\d.]+ × [\d.]+ = (\d+(?:\.\d+)?)\) disappears") == r2(Q[b, P] * K[r, P])
+    assert quoted(text, r"topic term too \((\d+(?:\.\d+)?) → (\d+(?:\.\d+)?)\)") == (r2(Q[b, T] * K[f, T]), r2(q[T] * K[f, T]))
+    assert quoted(text, r"was negative \(([−-]?\d+(?:\.\d+)?)\)") == r2(Q[b, P] * K[f, P])
+    assert quoted(text, r"ends up (\d+(?:\.\d+)?) ahead") == r2(new[f] - new[r])
+    # Question 4: the d_k panel, recomputed at the d_k the question names
+    from helpers import widgets
+
+    d_k = int(quoted(text, r"drag `d_k` to (\d+)"))
+    panel = widgets.scaling_panel()
+    try:
+        readout = panel.set(d_k=d_k)
+    finally:
+        matplotlib.pyplot.close(panel.fig)
+    N = r"(\d+(?:\.\d+)?)"
+    spread, root = quoted(readout, rf"spread \(std\) of q·k over \d+ pairs: {N}\s+\(√d_k = {N}\)")
+    assert root == np.sqrt(d_k)
+    unscaled, scaled = quoted(readout, rf"{N} without scaling, {N} with scaling")
+    assert quoted(text, rf"largest weight is {N}, with scaling only {N}") == (unscaled, scaled)
+    assert quoted(text, rf"at d_k = {d_k} it is {N}") == spread
+    assert quoted(text, rf"√{d_k} = {N}") == root
+    assert quoted(text, rf"back to about 1 \({N}\)") == quoted(readout, rf"after dividing by √d_k:\s+{N}")
 
 
 def test_nb03_answers():
@@ -273,23 +314,45 @@ def test_nb03_answers():
     scores = (X @ W_q) @ (X @ W_k).T / np.sqrt(6)
     b, r, f = tokens.index("bank"), tokens.index("river"), tokens.index("fish")
     gap = scores[b, r] - scores[b, f]
-    assert r2(scores[b, r]) == "2.47" and r2(scores[b, f]) == "2.19" and gap < 0.3 and r2(gap) == "0.29"
-    w = attention.softmax(scores[b], temperature=0.1)
-    assert r2(w[r]) == "0.95" and r2(w[f]) == "0.05" and r2(gap / 0.1) == "2.86"
-    assert round(w[r] / w[f]) == 17 and round(np.exp(gap / 0.1)) == 17
+    T, w_r, w_f, s_r, s_f, bound = quoted(
+        text, r"temperature to (\d+(?:\.\d+)?): \*river\* takes (\d+(?:\.\d+)?) of \*bank\*'s attention and \*fish\* only "
+              r"(\d+(?:\.\d+)?), although their scores \((\d+(?:\.\d+)?) and (\d+(?:\.\d+)?)\) differ by less than (\d+(?:\.\d+)?)")
+    w = attention.softmax(scores[b], temperature=T)
+    assert (w_r, w_f, s_r, s_f) == (r2(w[r]), r2(w[f]), r2(scores[b, r]), r2(scores[b, f])) and gap < bound
+    assert quoted(text, r"the gap of (\d+(?:\.\d+)?) between") == round(gap, 3)
+    assert quoted(text, r"\((\d+(?:\.\d+)?) from the rounded scores\)") == r2(s_r - s_f)
+    assert quoted(text, r"multiplies every gap by (\d+)") == round(1 / T)
+    assert quoted(text, r"becomes (\d+(?:\.\d+)?), and softmax") == r2(gap / T)
+    exponent, ratio = quoted(text, r"e\^(\d+(?:\.\d+)?) ≈ (\d+)")
+    assert exponent == r2(gap / T) and ratio == round(w[r] / w[f])
+    assert quoted(text, r"about (\d+) times") == ratio
     # Question 5: fish with the causal mask
     W = attention.softmax(scores)
-    causal = attention.causal_mask(9)
+    causal = attention.causal_mask(len(tokens))
     Wc = attention.softmax(np.where(causal, scores, -np.inf))
     visible = W[f, :f + 1].sum()
-    assert [tokens[j] for j in np.flatnonzero(~causal[f])] == ["at", "the", "river", "bank"]
-    assert r2(W[f, f]) == "0.40" and r2(visible) == "0.53" and r2(Wc[f, f]) == "0.75" and r2(W[f, r]) == "0.38"
+    (hidden,) = re.findall(r"keys after \*fish\* \(\*([^)]+)\*\)", text)
+    assert hidden.split(", ") == [tokens[j] for j in np.flatnonzero(~causal[f])]
+    assert quoted(text, r"weight on itself jumps from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)") == (r2(W[f, f]), r2(Wc[f, f]))
+    assert quoted(text, r"together only (\d+(?:\.\d+)?), since \*river\* alone took (\d+(?:\.\d+)?)") == (r2(visible), r2(W[f, r]))
+    assert quoted(text, r"(\d+(?:\.\d+)?) / (\d+(?:\.\d+)?) = (\d+(?:\.\d+)?)\.") == (r2(W[f, f]), r2(visible), r2(Wc[f, f]))
+    assert quoted(text, r"a row adding up to (\d+(?:\.\d+)?)") == r2(visible)
     assert np.allclose(Wc[f, :f + 1], W[f, :f + 1] / visible)
-    for value in ("0.40 to 0.75", "together only 0.53", "0.40 / 0.53 = 0.75", "took 0.38", "e^2.86 ≈ 17"):
-        assert value in text
     # Question 6: bank's row does not change
     assert causal[b].all() and np.allclose(Wc[b], W[b])
-    assert [r2(W[b, j]) for j in (r, f, b)] == ["0.35", "0.26", "0.15"]
+    row = quoted(text, r"\(river (\d+(?:\.\d+)?), fish (\d+(?:\.\d+)?), bank (\d+(?:\.\d+)?)\)")
+    assert list(row) == [r2(W[b, j]) for j in (r, f, b)]
+
+
+def top_weights(readout):
+    """'bank attends most to: bank 0.60, money 0.29' -> [('bank', 0.6), ('money', 0.29)]."""
+    (line,) = re.findall(r"attends most to: (.*)", readout)
+    return [(word, number(value)) for word, value in re.findall(r"(\w+) (\d+(?:\.\d+)?)", line)]
+
+
+def centre_cosines(readout, centre):
+    """The readout's 'cosine with the <centre> centre: before -> after' as two floats."""
+    return quoted(readout, rf"cosine with the {centre} centre:\s+(\d+(?:\.\d+)?) -> (\d+(?:\.\d+)?)")
 
 
 def test_nb04_answers():
@@ -297,28 +360,43 @@ def test_nb04_answers():
 
     text = exercises_text("04_values_and_context")
     panel = widgets.bank_context_panel(vectors=KV)
+    start_sharpness = panel.controls["sharpness"].value
     try:
-        lake0 = panel.set(word="lake", sharpness=0.0)
-        assert "tom 0.14, is 0.14" in lake0 and "cosine with the river centre: 0.48 -> 0.82" in lake0
-        money10 = panel.set(word="money", sharpness=10.0)
-        assert "bank 0.60, money 0.29" in money10 and "cosine with the town centre:  0.53 -> 0.85" in money10
-        hospital = panel.set(word="hospital", sharpness=4.0)
-        assert "hospital 0.41, bank" in hospital
-        money4 = panel.set(word="money", sharpness=4.0)
-        assert "bank attends most to: bank" in money4 and ", money" in money4
+        lake = panel.set(word="lake", sharpness=quoted(text, r"[Pp]ick \*lake\* and drag `sharpness` to (\d+(?:\.\d+)?)"))
+        n = len(embeddings.sentence_matrix("Tom is going to the lake bank.", KV)[0])
+        assert quoted(text, r"Every one of the (\d+) words") == n
+        assert quoted(text, rf"1/{n} ≈ (\d+(?:\.\d+)?)") == r2(1 / n)
+        assert {w for _, w in top_weights(lake)} == {r2(1 / n)}
+        assert quoted(text, r"river centre still rises from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)") == centre_cosines(lake, "river")
+
+        money = panel.set(word="money", sharpness=quoted(text, r"[Pp]ick \*money\* and drag `sharpness` to (\d+(?:\.\d+)?)"))
+        (top, w_top), (second, w_second) = top_weights(money)[:2]
+        assert (top, second) == ("bank", "money")
+        assert quoted(text, r"\*bank\* gives (\d+(?:\.\d+)?) of its attention to itself and only (\d+(?:\.\d+)?) to \*money\*") \
+            == (w_top, w_second)
+        assert quoted(text, r"town centre rises from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)") == centre_cosines(money, "town")
+        assert quoted(text, r"closer to the town centre, (\d+(?:\.\d+)?) against (\d+(?:\.\d+)?)") == (
+            centre_cosines(money, "town")[0], centre_cosines(money, "river")[0])
+
+        start = quoted(text, r"At the starting sharpness \((\d+(?:\.\d+)?)\)")
+        assert start == start_sharpness
+        ranked = top_weights(panel.set(word="hospital", sharpness=start))
+        assert ranked[0][0] == "hospital"
+        assert quoted(text, r"\*hospital\* gets \*bank\*'s largest weight \((\d+(?:\.\d+)?)\)") == ranked[0][1]
+        ranked = top_weights(panel.set(word="money", sharpness=start))
+        assert [w for w, _ in ranked[:2]] == ["bank", "money"]
     finally:
         matplotlib.pyplot.close(panel.fig)
-    tokens, X = embeddings.sentence_matrix("Tom is going to the lake bank.", KV)
-    assert len(tokens) == 7
-    assert r2(embeddings.cosine_similarity(X.mean(axis=0), RIVER_CENTRE)) == "0.82"
     W_q, _, _ = attention.demo_head()
     q = KV["bank"] @ W_q
-    assert [r2(q @ KV[w]) for w in ("hospital", "bank", "money")] == ["5.10", "3.93", "3.22"]
-    assert r2(KV["hospital"][3] * q[3]) == "1.92" and r2(KV["money"][3] * q[3]) == "-0.48"
-    assert KV["money"][0] == 0.9 and KV["money"][1] == -0.5 and KV["hospital"][1] == -0.3
-    assert r2(embeddings.cosine_similarity(KV["bank"], TOWN_CENTRE)) == "0.53"
-    for value in ("0.48 to 0.82", "0.60 of its attention", "0.53 to 0.85", "(0.41)", "5.10", "3.93", "3.22"):
-        assert value in text
+    assert np.allclose(vector(text, r"q_bank = \[([^\]]+)\]"), q)
+    assert quoted(text, r"the score is (\d+(?:\.\d+)?) for \*hospital\*, (\d+(?:\.\d+)?) for \*bank\* itself and "
+                        r"(\d+(?:\.\d+)?) for \*money\*") == tuple(r2(q @ KV[w]) for w in ("hospital", "bank", "money"))
+    P = attention.PLACE
+    assert quoted(text, r"\((\d+(?:\.\d+)?) × (\d+(?:\.\d+)?) = \+(\d+(?:\.\d+)?)\)") == (KV["hospital"][P], r2(q[P]),
+                                                                     r2(KV["hospital"][P] * q[P]))
+    assert quoted(text, r"\(([−-]?\d+(?:\.\d+)?) × (\d+(?:\.\d+)?) = ([−-]?\d+(?:\.\d+)?)\) and is drier") == (KV["money"][P], r2(q[P]),
+                                                                        r2(KV["money"][P] * q[P]))
 
 
 def test_nb05_answers():
@@ -327,21 +405,27 @@ def test_nb05_answers():
     text = exercises_text("05_multi_head_attention")
     tokens, X = embeddings.sentence_matrix(embeddings.SENTENCE)
     W_q, W_k, W_v, W_o, _ = attention.demo_heads()
-    assert not W_q[:, 5].any()
-    _, w6 = attention.multi_head_attention(X, W_q, W_k, W_v, W_o, 6)
-    assert np.allclose(w6[5], 1 / 9)
-    going, tom = tokens.index("going"), tokens.index("tom")
-    _, w1 = attention.multi_head_attention(X, W_q, W_k, W_v, W_o, 2)
-    _, w2 = attention.multi_head_attention(X, 2 * W_q, W_k, W_v, W_o, 2)
-    assert r2(w1[1, going, tom]) == "0.62" and r2(w2[1, going, tom]) == "0.95"
-    with pytest.raises(ValueError):
-        attention.split_heads(X @ W_q, 4)
     panel = widgets.multi_head_panel(KV, W_q, W_k, W_v, W_o)
     try:
-        readout = panel.set(num_heads=2, sentence="river", sharpness=2.0)
-        assert "going -> tom 0.95" in readout
-        assert "head 5: bank -> all about 0.11, going -> all about 0.11" in panel.set(num_heads=6, sentence="river", sharpness=1.0)
+        heads = quoted(text, r"set (\d+) heads: head \d+ gives")
+        head = int(quoted(text, rf"set {heads:.0f} heads: head (\d+) gives"))
+        readout = panel.set(num_heads=int(heads), sentence="river", sharpness=1.0)
+        even = quoted(text, r"gives every word the same weight, (\d+(?:\.\d+)?)")
+        assert f"head {head}: bank -> all about {even:.2f}, going -> all about {even:.2f}" in readout
+        assert even == r2(1 / len(tokens)) and not W_q[:, head].any()
+
+        low, high = quoted(text, r"drag `sharpness` from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)")
+        before, after = quoted(text, r"\*going\* → \*Tom\* rises from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)")
+        (head,) = [int(h) for h in re.findall(r"in head (\d+), \*going\*", text)]
+        going, tom = tokens.index("going"), tokens.index("tom")
+        _, w1 = attention.multi_head_attention(X, low * W_q, W_k, W_v, W_o, 2)
+        _, w2 = attention.multi_head_attention(X, high * W_q, W_k, W_v, W_o, 2)
+        assert (before, after) == (r2(w1[head, going, tom]), r2(w2[head, going, tom]))
+        assert f"going -> tom {after:.2f}" in panel.set(num_heads=2, sentence="river", sharpness=high)
+        assert quoted(text, r"temperature T = (\d+(?:\.\d+)?)") == low / high
     finally:
         matplotlib.pyplot.close(panel.fig)
-    for value in ("0.11", "0.62 to 0.95", "T = 0.5", "h must divide 6"):
-        assert value in text
+    d_model = X.shape[1]
+    assert quoted(text, r"h must divide (\d+)") == d_model
+    with pytest.raises(ValueError):
+        attention.split_heads(X @ W_q, 4)

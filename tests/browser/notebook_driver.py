@@ -229,9 +229,16 @@ class NotebookError(RuntimeError):
     pass
 
 
-def new_page(browser, base_url: str, viewport=(1400, 1000)):
-    """A fresh context + page with the JS helpers and a console log attached."""
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+def new_page(browser, base_url: str, viewport=(1400, 1000), device_scale_factor: float = 1.0):
+    """A fresh context + page with the JS helpers and a console log attached.
+
+    ``viewport`` is in CSS px; browser zoom 150 % on a 1280 x 800 window is
+    ``viewport=(853, 533), device_scale_factor=1.5``.
+    """
+    context = browser.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]},
+        device_scale_factor=device_scale_factor,
+    )
     context.add_init_script(INIT_SCRIPT)
     page = context.new_page()
     log = ConsoleLog()
@@ -250,10 +257,13 @@ LIVE_PAGES: list = []
 class PageHandle:
     """A Playwright page plus everything collected about it."""
 
-    def __init__(self, browser, server, name: str):
+    def __init__(self, browser, server, name: str, viewport=(1400, 1000),
+                 device_scale_factor: float = 1.0):
         self.name = name
         self.server = server
-        self.context, self.page, self.console = new_page(browser, server.base_url)
+        self.context, self.page, self.console = new_page(
+            browser, server.base_url, viewport, device_scale_factor
+        )
         self._checked = 0
         LIVE_PAGES.append(self)
 

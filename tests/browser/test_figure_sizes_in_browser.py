@@ -1,0 +1,285 @@
+"""Every figure of notebooks 00-05 readable on a projector and a laptop, measured in JupyterLab.
+
+Two screens, as a class sees them (teacher/GUIDE.md tells teachers to zoom):
+
+- ``laptop``: a 1024 x 768 window, JupyterLab's file browser open;
+- ``projector``: a 1280 x 800 window zoomed to 150 %, which the page sees as a
+  853 x 533 CSS px viewport with device pixel ratio 1.5; left sidebar collapsed.
+
+For each notebook at each screen: open it, Run All (live panels need the kernel),
+then for every output of every cell:
+
+- each output image (``.jp-RenderedImage img``) is shown at >= 75 % of its natural
+  CSS width (the ``width`` JupyterLab gives it from the output's metadata, else the
+  PNG's pixel width: JupyterLab draws one PNG pixel per CSS px);
+- no image, canvas (ipympl), widget box or figure is wider than its output area,
+  and no output area scrolls sideways (a live canvas is not scaled down but cut).
+
+Printed per notebook: the output column's width, the smallest shown percentage and
+the widest panel. ``BROWSER_TEST_NOTEBOOKS`` (paths relative to the repo root,
+``:``-separated) narrows the notebooks; ``BROWSER_TEST_RUN_TIMEOUT`` as elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+import notebook_driver as drv
+import pytest
+from lab_server import REPO_ROOT
+from notebook_driver import PageHandle
+
+RUN_TIMEOUT = float(os.environ.get("BROWSER_TEST_RUN_TIMEOUT", "180"))
+MIN_SHOWN = 0.75  # an image may be scaled down to 75 % of its natural width, no further
+SLACK_PX = 1.0  # sub-pixel rounding of layout boxes
+
+
+@dataclass(frozen=True)
+class Screen:
+    name: str
+    viewport: tuple[int, int]  # CSS px
+    device_scale_factor: float
+    file_browser_open: bool
+
+
+SCREENS = [
+    Screen("laptop-1024x768-filebrowser", (1024, 768), 1.0, True),
+    Screen("projector-1280x800-zoom150", (853, 533), 1.5, False),
+]
+
+
+def lesson_paths() -> list[str]:
+    """Server-relative paths of the lessons 00-05 (or BROWSER_TEST_NOTEBOOKS)."""
+    override = os.environ.get("BROWSER_TEST_NOTEBOOKS")
+    if override:
+        return [p for p in override.split(os.pathsep) if p]
+    return [f"notebooks/{p.name}" for p in sorted((REPO_ROOT / "notebooks").glob("0[0-5]_*.ipynb"))]
+
+
+# Measures, for every cell (index as in the .ipynb), each output area's content
+# width, each image's natural and shown width, and each box wider than its area.
+MEASURE_JS = r"""
+() => {
+  const panel = window.__bt.panel();
+  const contentBox = (el) => {
+    const cs = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    const left = r.left + parseFloat(cs.borderLeftWidth) + parseFloat(cs.paddingLeft);
+    const right = r.right - parseFloat(cs.borderRightWidth) - parseFloat(cs.paddingRight);
+    return {left, right, width: right - left};
+  };
+  const kindOf = (el) => {
+    if (el.tagName === 'IMG') return 'image';
+    if (el.tagName === 'CANVAS') return 'canvas';
+    if (el.classList.contains('jupyter-matplotlib-figure')) return 'ipympl figure';
+    return 'widget box';
+  };
+  const result = {dpr: window.devicePixelRatio, innerWidth: window.innerWidth,
+                  cells: [], pageScroll: null};
+  const outer = panel.content.node.closest('.jp-WindowedPanel-outer') || panel.content.node;
+  result.pageScroll = {scrollWidth: outer.scrollWidth, clientWidth: outer.clientWidth};
+  panel.content.widgets.forEach((cell, index) => {
+    if (cell.model.type !== 'code') return;
+    for (const area of cell.node.querySelectorAll('.jp-OutputArea-output')) {
+      if (area.parentElement.closest('.jp-OutputArea-output')) continue;  // nested: checked with its parent
+      const box = contentBox(area);
+      if (box.width <= 0) continue;
+      const out = {cell: index, areaWidth: box.width, mime: area.getAttribute('data-mime-type') || '',
+                   scrollWidth: area.scrollWidth,
+                   clientWidth: area.clientWidth, images: [], wide: []};
+      for (const img of area.querySelectorAll('.jp-RenderedImage img')) {
+        const attr = parseFloat(img.getAttribute('width'));
+        const natural = attr > 0 ? attr : img.naturalWidth;
+        out.images.push({natural, shown: img.getBoundingClientRect().width});
+      }
+      const boxes = area.querySelectorAll(
+        'img, canvas, .jupyter-matplotlib-figure, .widget-box, .jupyter-widgets');
+      for (const el of boxes) {
+        const r = el.getBoundingClientRect();
+        if (r.width <= 0 || r.height <= 0) continue;
+        out.wide.push({kind: kindOf(el), width: r.width,
+                       overRight: r.right - box.right, overLeft: box.left - r.left});
+      }
+      result.cells.push(out);
+    }
+  });
+  return result;
+}
+"""
+
+# Every image decoded and every ipympl canvas drawn, so that sizes are final.
+READY_JS = r"""
+() => {
+  for (const img of document.querySelectorAll('.jp-RenderedImage img'))
+    if (!img.complete || !img.naturalWidth) return false;
+  for (const c of document.querySelectorAll('.jupyter-matplotlib-figure canvas'))
+    if (!c.width || !c.height) return false;
+  return true;
+}
+"""
+
+
+@dataclass
+class Figure:
+    """One measured image or box, for the summary and the failure message."""
+
+    cell: int
+    kind: str
+    width: float  # shown width, CSS px
+    natural: float | None = None  # images only
+    area: float = 0.0  # the output area's content width
+
+
+def open_and_run(handle: PageHandle, lab_server, path: str, screen: Screen) -> None:
+    """Open ``path`` in ``handle``'s page, set the sidebar for ``screen``, run all cells."""
+    drv.open_notebook(handle.page, lab_server, path)  # collapses the left sidebar
+    if screen.file_browser_open:
+        handle.page.evaluate("() => window.jupyterapp.shell.activateById('filebrowser')")
+        handle.page.wait_for_function(
+            "() => { const fb = document.getElementById('filebrowser');"
+            " return fb && fb.getBoundingClientRect().width > 100; }",
+            timeout=10_000,
+        )
+    run = drv.run_all(handle.page, timeout_s=RUN_TIMEOUT)
+    problems = run.problems()
+    if problems:
+        raise drv.NotebookError(f"{path} did not run cleanly:\n" + "\n".join(problems))
+    handle.page.wait_for_function(READY_JS, timeout=60_000, polling=200)
+    handle.page.wait_for_timeout(500)  # let ipympl apply its device-pixel-ratio resize
+    handle.page.wait_for_function(READY_JS, timeout=60_000, polling=200)
+
+
+def offending(measured: dict, path: str) -> tuple[list[str], list[Figure], list[Figure]]:
+    """(failure lines, images, boxes) from MEASURE_JS's result."""
+    failures, images, boxes = [], [], []
+    for out in measured["cells"]:
+        cell, area = out["cell"], out["areaWidth"]
+        for img in out["images"]:
+            images.append(Figure(cell, "image", img["shown"], img["natural"], area))
+            if img["shown"] < MIN_SHOWN * img["natural"]:
+                failures.append(
+                    f"{path}, cell {cell}: image shown at {img['shown']:.0f} of its natural "
+                    f"{img['natural']:.0f} CSS px ({img['shown'] / img['natural']:.0%} < "
+                    f"{MIN_SHOWN:.0%}; output column {area:.0f} px)"
+                )
+        cut = []
+        for el in out["wide"]:
+            boxes.append(Figure(cell, el["kind"], el["width"], None, area))
+            over = max(el["overRight"], el["overLeft"])
+            if over > SLACK_PX:
+                cut.append((over, el))
+        if cut:  # one line per output: the element that runs out furthest
+            over, el = max(cut, key=lambda c: c[0])
+            others = sorted({e["kind"] for _, e in cut} - {el["kind"]})
+            also = f" (also {', '.join(others)})" if others else ""
+            failures.append(
+                f"{path}, cell {cell}: {el['kind']} {el['width']:.0f} CSS px wide (shown unscaled) runs "
+                f"{over:.0f} px past its output area ({area:.0f} px): cut{also}"
+            )
+        elif out["scrollWidth"] > out["clientWidth"] + SLACK_PX:
+            failures.append(
+                f"{path}, cell {cell}: the output scrolls sideways ({out['scrollWidth']} px "
+                f"of content in {out['clientWidth']} px)"
+            )
+    return failures, images, boxes
+
+
+def summary(path: str, screen: Screen, measured: dict, images, boxes) -> str:
+    """One line: column width, smallest shown %, widest panel."""
+    columns = {}
+    for out in measured["cells"]:
+        columns.setdefault(round(out["areaWidth"]), set()).add(out["mime"].split("/")[-1] or "widget")
+    widths = ", ".join(f"{w} ({'/'.join(sorted(kinds))})" for w, kinds in sorted(columns.items()))
+    line = (f"{screen.name} {path}: devicePixelRatio {measured['dpr']}, "
+            f"window {measured['innerWidth']} CSS px, output column {widths} CSS px")
+    if images:
+        worst = min(images, key=lambda f: f.width / f.natural)
+        line += (f"; smallest image {worst.width / worst.natural:.0%} "
+                 f"(cell {worst.cell}, {worst.width:.0f} of {worst.natural:.0f} px)")
+    live = [b for b in boxes if b.kind in ("canvas", "ipympl figure")]
+    if live:
+        widest = max(live, key=lambda f: f.width)
+        line += f"; widest panel {widest.width:.0f} px (cell {widest.cell}, column {widest.area:.0f})"
+    return line
+
+
+@pytest.mark.parametrize("path", lesson_paths())
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_figures_fit_and_stay_large(browser, lab_server, request, screen: Screen, path: str):
+    def close():
+        handle.close()
+        lab_server.shutdown_sessions()
+
+    handle = PageHandle(browser, lab_server, f"{screen.name}:{path}",
+                        viewport=screen.viewport, device_scale_factor=screen.device_scale_factor)
+    request.addfinalizer(close)  # runs after the failure hook's screenshot
+    open_and_run(handle, lab_server, path, screen)
+    measured = handle.page.evaluate(MEASURE_JS)
+    failures, images, boxes = offending(measured, path)
+    line = summary(path, screen, measured, images, boxes)
+    print(line)
+    scroll = measured["pageScroll"]
+    if scroll["scrollWidth"] > scroll["clientWidth"] + SLACK_PX:
+        failures.append(
+            f"{path}: the notebook scrolls sideways ({scroll['scrollWidth']} px of content "
+            f"in {scroll['clientWidth']} px)"
+        )
+    assert measured["cells"], f"{path}: no output measured"
+    assert not failures, f"{line}\n{len(failures)} problems:\n" + "\n".join(failures)
+
+
+# A notebook written for the check itself: one static image and one live panel that fit the
+# laptop column, one of each that do not. The check must pass the first two and name the others.
+CONTROL_CELLS = [
+    "import io\n"
+    "from IPython.display import Image, display\n"
+    "from matplotlib.figure import Figure\n"
+    "def png(width_in):\n"
+    "    fig = Figure(figsize=(width_in, 2), dpi=100)\n"
+    "    fig.add_subplot().plot([0, 1], [0, 1])\n"
+    "    buf = io.BytesIO()\n"
+    "    fig.savefig(buf, format='png', dpi=100)\n"
+    "    return Image(buf.getvalue())\n"
+    "display(png(5.6))",
+    "display(png(12.0))",
+    "%matplotlib widget\n"
+    "import matplotlib.pyplot as plt\n"
+    "def live(width_in):\n"
+    "    with plt.ioff():  # shown once, by display()\n"
+    "        fig = plt.figure(figsize=(width_in, 2), dpi=100)\n"
+    "    fig.add_subplot().plot([0, 1], [0, 1])\n"
+    "    fig.canvas.header_visible = False\n"
+    "    return fig.canvas\n"
+    "display(live(5.6))",
+    "display(live(9.0))",
+]
+
+
+def test_the_check_passes_what_fits_and_names_what_does_not(browser, lab_server, request):
+    screen = SCREENS[0]
+    name = "figure_size_control.ipynb"
+    nb = {
+        "cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [],
+                   "execution_count": None} for c in CONTROL_CELLS],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    (lab_server.root / name).write_text(json.dumps(nb))
+
+    def close():
+        handle.close()
+        lab_server.shutdown_sessions()
+
+    handle = PageHandle(browser, lab_server, f"{screen.name}:{name}",
+                        viewport=screen.viewport, device_scale_factor=screen.device_scale_factor)
+    request.addfinalizer(close)
+    open_and_run(handle, lab_server, name, screen)
+    failures, images, boxes = offending(handle.page.evaluate(MEASURE_JS), name)
+    print("\n".join(failures))
+    assert {f.cell for f in images} == {0, 1} and {b.cell for b in boxes if b.kind == "canvas"} == {2, 3}
+    failed_cells = sorted(int(line.split("cell ")[1].split(":")[0]) for line in failures)
+    assert failed_cells == [1, 3], failures
+    assert "image shown at 592 of its natural 1200 CSS px" in failures[0]
+    assert "900 CSS px wide" in failures[1] or "908 CSS px wide" in failures[1]
