@@ -548,21 +548,26 @@ def cluster_map(ax, map2d, words=None, *, title=None, limits=None):
     return emap
 
 
-def same_word_figure(tokens_a, X_a, tokens_b, X_b, *, word="bank", titles=None, figsize=(12.5, 5)):
-    """Two sentences' matrices side by side, the rows of `word` framed: the rows are identical."""
+def same_word_figure(tokens_a, X_a, tokens_b, X_b, *, word="bank", titles=None, figsize=(6.6, 9.2)):
+    """Two sentences' matrices (n, d) stacked, one above the other, the rows of `word` framed.
+
+    Stacked rather than side by side, so that the figure fits a 700 px notebook column;
+    the columns line up, so the two framed rows can be compared number by number.
+    """
     from matplotlib.patches import Rectangle
 
-    fig, axes = new_figure(1, 2, figsize=figsize)
+    fig, axes = new_figure(2, 1, figsize=figsize)
     for k, (ax, tokens, X) in enumerate(zip(axes, (tokens_a, tokens_b), (X_a, X_b))):
-        vector_table(ax, tokens, X, title=titles[k] if titles else None, colorbar=k == 1,
-                     ylabel="token" if k == 0 else "")
+        vector_table(ax, tokens, X, title=titles[k] if titles else None, ylabel="token")
+        if k == 0:  # the lower table names the dimensions for both
+            ax.tick_params(labelbottom=False)
+            ax.set_xlabel("")
         for i, tok in enumerate(tokens):
             if tok == word:
                 ax.add_patch(Rectangle((-0.5, i - 0.5), X.shape[1], 1, fill=False, edgecolor="black",
                                        linewidth=3, zorder=4))
     fig.tight_layout()
     return fig
-
 
 
 # ---------------------------------------------------------- notebook 02 pictures

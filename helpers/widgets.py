@@ -556,7 +556,7 @@ def dimension_key(name):
     return name.replace(" ", "_")
 
 
-def bank_vector_panel(vectors=None, *, word="bank", map_words=None, figsize=(10, 4.6)):
+def bank_vector_panel(vectors=None, *, word="bank", map_words=None, figsize=(5.8, 5.6)):
     """Notebook 01: six sliders edit *bank*'s vector; bank moves on a fixed map.
 
     vectors: KeyedVectors (default: the toy table). One slider per dimension,
@@ -584,13 +584,18 @@ def bank_vector_panel(vectors=None, *, word="bank", map_words=None, figsize=(10,
     map2d = project_2d(kv)  # fixed: the PCA of the unedited table
     words = cluster_words + [word] if map_words is None else list(map_words)
 
-    fig, (ax_map, ax_bars) = plots.new_figure(1, 2, figsize=figsize,
-                                              gridspec_kw={"width_ratios": [2.3, 1]})
+    # stacked (map above, bars below) so that the live canvas fits a 580 px notebook column
+    fig, (ax_map, ax_bars) = plots.new_figure(2, 1, figsize=figsize,
+                                              gridspec_kw={"height_ratios": [2.7, 1]})
     emap = plots.cluster_map(ax_map, map2d, words, title=f"{word} on the map of the table")
     emap.add_marker("edited", start, label=f"{word} (edited)", arrow_from=start)
+    # on the narrow map the moving label can cross a cluster's name: keep it readable on top
+    emap.markers["edited"][1].set_bbox(dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1))
     bars = plots.Bars(ax_bars, list(plots.CLUSTER_NAMES), [0.0, 0.0], ylim=(-1.1, 1.1),
                       color=[plots.RIVER_COLOR, plots.TOWN_COLOR],
-                      ylabel=f"cosine with edited {word}", title="cluster centres")
+                      ylabel="cosine", title=f"edited {word} vs the cluster centres")
+    ax_bars.set_xticks(range(2), list(plots.CLUSTER_NAMES), rotation=0, ha="center")
+    ax_bars.set_yticks([-1, 0, 1])
     fig.tight_layout()
     state = {}
 

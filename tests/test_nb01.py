@@ -1,13 +1,15 @@
 """Notebook 01 (word embeddings): every claim of the prose, the bank panel, the pictures.
 
-Each test names the notebook section whose prose it backs. Values are recomputed
-from the helpers, never copied from the notebook's outputs.
+Each test names the notebook section whose prose it backs. A number or a word the prose
+quotes is read from the notebook's markdown (tests/notebook_text.py) and compared with
+the computation, so the prose and the maths cannot drift apart; nothing is typed twice.
 """
 
+import base64
 import inspect
+import io
 import itertools
-import json
-from pathlib import Path
+import re
 
 import matplotlib
 
@@ -15,16 +17,25 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from helpers import embeddings as E  # noqa: E402
 from helpers import plots, widgets  # noqa: E402
+from notebook_text import load, markdown, quoted, source  # noqa: E402
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_word_embeddings.ipynb"
 KEY = list(E.RIVER_CLUSTER) + ["bank"] + list(E.TOWN_CLUSTER)
 RIVER, TOWN = list(E.RIVER_CLUSTER), list(E.TOWN_CLUSTER)
+HEAT_WORDS = KEY + ["money", "water"]  # the words of section 4's heatmap
 DIM = {name: j for j, name in enumerate(E.DIMENSIONS)}
-LITTLE_WORDS = {"the", "a", "at", "in", "on", "by", "of", "to", "and", "is", "near", "or", "it",
-                "he", "she", "his", "her", "we", "i", "they", "was", "for", "with"}
+MAX_STATIC_PX = 700  # a static figure at most 7.0 in wide at 100 dpi
+MAX_PANEL_IN = 5.8  # a live canvas at most 580 px wide
+MIN_FONT_PT = 11
+
+
+@pytest.fixture(scope="module", autouse=True)
+def classroom_style():
+    plots.use_classroom_style()  # as the notebook does in its first cell
 
 
 @pytest.fixture()
@@ -45,8 +56,22 @@ def panel():
     matplotlib.pyplot.close(p.fig)
 
 
+def prose(start=None, stop=None):
+    """Notebook 01's markdown with every run of whitespace (line breaks too) made one space."""
+    return " ".join(markdown("01", start, stop).split())
+
+
+def words_of(text):
+    """'*river*, *fish*, *lake*' -> ['river', 'fish', 'lake'] (display names made table keys)."""
+    return [w.replace(" ", "_").lower() for w in re.findall(r"\*([^*]+)\*", text)]
+
+
 def cos(a, b):
     return float(E.cosine_similarity(np.asarray(a, float), np.asarray(b, float)))
+
+
+def code_cells():
+    return [source(c) for c in load("01")["cells"] if c["cell_type"] == "code"]
 
 
 # ------------------------------------------------------------ 1. words to vectors
@@ -56,85 +81,84 @@ def test_sentence_becomes_a_9_by_6_matrix(kv):
     tokens = E.tokenize(E.SENTENCE)
     assert tokens == ["tom", "is", "going", "to", "fish", "at", "the", "river", "bank"]
     X = np.stack([kv[t] for t in tokens])
-    assert X.shape == (9, 6)
     tokens_h, X_h = E.sentence_matrix(E.SENTENCE, kv)
     assert tokens_h == tokens and np.array_equal(X_h, X)
-    assert np.allclose(X[tokens.index("river")], [-0.9, 0.9, -0.2, 0.4, 0.2, 0.6])
+    rows, cols = quoted(prose("## Summary"), r"`\((\d+), (\d+)\)` here")
+    assert X.shape == (rows, cols)
+    assert np.allclose(X[tokens.index("river")], [-0.9, 0.9, -0.2, 0.4, 0.2, 0.6])  # the story's vector
 
 
 # ------------------------------------------------------------------ 2. the table
 
 
-def test_table_has_44_words_with_6_named_numbers(kv):
-    assert len(kv) == 44 and kv.vector_size == 6
-    assert E.DIMENSIONS == ("town vs nature", "water", "person", "place", "action", "topic")
+def test_table_size_and_scale_as_described(kv):
+    text = prose("## 2. The toy table", "## 3.")
+    assert quoted(text, r"Our (\d+) vectors") == len(kv)
+    assert quoted(text, r"\*\*(\d+) numbers per word\*\*") == kv.vector_size
+    lo, hi = quoted(text, r"from about (−?\d+) to (\d+)")
     V = kv[kv.index_to_key]
-    assert V.min() >= -1 and V.max() <= 1  # "on a scale from about -1 to 1"
+    assert lo <= V.min() and V.max() <= hi
 
 
-@pytest.mark.parametrize("dim, low, high", [
-    ("town vs nature", ["river", "fish", "lake"], ["hospital", "city", "money"]),
-    ("water", ["money", "cash"], ["river", "lake", "sea"]),
-    ("person", [], ["tom", "fisherman", "doctor"]),
-    ("place", ["money", "cash"], ["hospital", "post_office", "river", "at", "in", "near"]),
-    ("action", [], ["going", "swim", "deposit"]),
-    ("topic", ["the", "is", "at"], []),
-])
-def test_dimension_table_examples(kv, dim, low, high):
+def dimension_rows():
+    """The rows of section 2's table: (dimension, low-end words, high-end words)."""
+    rows = re.findall(r"^\| \*\*([a-z ]+)\*\* \| (.*?) \| (.*?) \|$", markdown("01"), re.MULTILINE)
+    assert [name for name, _, _ in rows] == list(E.DIMENSIONS)
+    return [(name, words_of(low), words_of(high)) for name, low, high in rows]
+
+
+@pytest.mark.parametrize("row", range(len(E.DIMENSIONS)))
+def test_dimension_table_examples(kv, row):
+    dim, low, high = dimension_rows()[row]
     j = DIM[dim]
     col = kv[kv.index_to_key][:, j]
+    assert low or high
     for w in low:
-        assert kv[w][j] <= np.quantile(col, 0.25), (dim, w)
-        assert kv[w][j] < 0.1, (dim, w)
+        assert kv[w][j] <= np.quantile(col, 0.25) and kv[w][j] < 0.1, (dim, w)
     for w in high:
-        assert kv[w][j] >= 0.3, (dim, w)
-        assert kv[w][j] >= np.quantile(col, 0.6), (dim, w)
-
-
-def test_topic_is_small_for_grammar_words_and_large_for_content_words(kv):
-    j = DIM["topic"]
-    for w in ["the", "is", "at", "to", "of", "and", "a"]:
-        assert kv[w][j] <= 0.05
-    for w in KEY + ["money", "deposit", "water", "lake"]:
-        assert kv[w][j] >= 0.3
+        assert kv[w][j] >= 0.3 and kv[w][j] >= np.quantile(col, 0.6), (dim, w)
 
 
 def test_seven_words_read_column_by_column(kv):
+    text = prose("The seven words of the story")
     t, water, place = DIM["town vs nature"], DIM["water"], DIM["place"]
-    for w in RIVER:
-        assert kv[w][t] < 0 and kv[w][water] > 0.5
-    for w in TOWN:
-        assert kv[w][t] > 0 and kv[w][water] < 0
+    assert "The groups disagree in sign on *town vs nature* and *water*" in text
+    for j in (t, water):
+        assert all(np.sign(kv[r][j]) == -np.sign(kv[w][j]) != 0 for r in RIVER for w in TOWN)
     bank = kv["bank"]
-    assert bank[t] == 0.0  # "exactly 0 on town vs nature"
+    assert quoted(text, r"\*bank\* has exactly (\d+) on \*town vs nature\*") == bank[t]
     assert 0 < bank[water] < 0.5  # "a little water"
-    assert bank[place] >= 0.6 and np.argmax(bank) == place  # "a high place value"
+    assert np.argmax(bank) == place  # "a high place"
 
 
 # ----------------------------------------------------------------------- 3. the map
 
 
-def test_map_axes_read_town_minus_water_and_person(kv):
-    m = E.project_2d(kv)
-    a1, a2 = m.axes
-    assert round(a1[DIM["town vs nature"]], 2) == 0.79
-    assert round(a1[DIM["water"]], 2) == -0.61
-    assert np.argmax(np.abs(a1)) == DIM["town vs nature"]
-    assert np.argmax(np.abs(a2)) == DIM["person"] and a2[DIM["person"]] > 0
-    for w in ["tom", "doctor"]:  # "sit high up"
-        assert m[w][1] > 0.5
-        assert all(m[w][1] > m[k][1] for k in KEY if k != "fisherman")
+def test_map_axis_weights_as_quoted(kv):
+    text = prose("## 3. A map of the table", "## 4.")
+    a1, a2 = E.project_2d(kv).axes
+    town, water = quoted(text, r"mostly \*town vs nature\* \(weight (−?\d+(?:\.\d+)?)\) and \*water\* \(weight (−?\d+(?:\.\d+)?)\)")
+    assert (town, water) == (round(a1[DIM["town vs nature"]], 2), round(a1[DIM["water"]], 2))
+    assert sorted(np.argsort(-np.abs(a1))[:2]) == [DIM["town vs nature"], DIM["water"]]
+    assert "Axis 2 is mostly *person*" in text and np.argmax(np.abs(a2)) == DIM["person"]
 
 
-def test_map_river_left_town_right_bank_between(kv):
+def test_map_directions_as_described(kv):
+    """'river words on the left, town words on the right': read from the text, checked on project_2d."""
+    text = prose("## 3. A map of the table", "## 4.")
     m = E.project_2d(kv)
+    river_side, town_side = re.search(
+        r"\*\*river words\*\* group on the (left|right) and the \*\*town words\*\* on the (left|right)", text).groups()
+    assert river_side != town_side
     x = {w: m[w][0] for w in KEY}
-    assert max(x[w] for w in RIVER) < x["bank"] < min(x[w] for w in TOWN)
-    assert all(x[w] < 0 for w in RIVER) and all(x[w] > 0 for w in TOWN)
-    # the town words are a tight group: smaller spread than the river words
-    spread = {name: max(np.linalg.norm(m[a] - m[b]) for a, b in itertools.combinations(ws, 2))
-              for name, ws in (("river", RIVER), ("town", TOWN))}
-    assert spread["town"] < 0.2 < spread["river"]
+    left, right = (RIVER, TOWN) if river_side == "left" else (TOWN, RIVER)
+    assert max(x[w] for w in left) < x["bank"] < min(x[w] for w in right)  # "bank lies between"
+    # "it puts Tom, doctor and fisherman highest" among the words the notebook's map shows
+    highest = words_of(re.search(r"it puts ((?:\*\w+\*,? (?:and )?)+)highest", text).group(1))
+    shown = KEY + ["money", "deposit", "tom", "doctor"]
+    assert 'key_words + ["money", "deposit", "tom", "doctor"]' in "".join(code_cells())
+    by_height = sorted(shown, key=lambda w: -m[w][1])
+    assert set(by_height[:len(highest)]) == set(highest)
 
 
 def test_map_is_fitted_to_the_whole_table(kv):
@@ -145,20 +169,16 @@ def test_map_is_fitted_to_the_whole_table(kv):
 # ------------------------------------------------------------------- 4. cosine
 
 
-def test_cosine_formula_matches_helper_and_gensim(kv):
-    def cosine(a, b):
-        return a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
-
-    for a, b in itertools.combinations(KEY + ["money", "water"], 2):
-        assert np.isclose(cosine(kv[a], kv[b]), E.cosine_similarity(kv[a], kv[b]))
-    assert round(cos(kv["river"], kv["fish"]), 2) == 0.90
-    assert round(cos(kv["river"], kv["hospital"]), 2) == -0.16
-    fresh = E.toy_vectors()
-    assert np.isclose(fresh.similarity("bank", "river"), cosine(kv["bank"], kv["river"]))
+def test_cosine_values_quoted(kv):
+    text = prose("## 4. How alike", "## 5.")
+    river_fish, river_hospital = quoted(
+        text, r"\*river\* and \*fish\* point almost the same way \((−?\d+(?:\.\d+)?)\), \*river\* and \*hospital\* slightly apart \((−?\d+(?:\.\d+)?)\)")
+    assert river_fish == round(cos(kv["river"], kv["fish"]), 2)
+    assert river_hospital == round(cos(kv["river"], kv["hospital"]), 2) and river_hospital < 0
 
 
 def test_cosine_of_unit_rows_is_a_matrix_product(kv):
-    W = kv[KEY + ["money", "water"]]
+    W = kv[HEAT_WORDS]
     W_unit = W / np.linalg.norm(W, axis=1, keepdims=True)
     assert np.allclose(W_unit @ W_unit.T, E.cosine_similarity(W, W))
 
@@ -170,18 +190,46 @@ def test_cosine_range_same_direction_and_opposite():
     assert np.isclose(cos([1, 0], [0, 1]), 0.0)
 
 
-def test_similarity_heatmap_claims(kv):
-    S = {(a, b): cos(kv[a], kv[b]) for a in KEY + ["money", "water"] for b in KEY + ["money", "water"]}
-    inside = [S[a, b] for g in (RIVER, TOWN) for a, b in itertools.combinations(g, 2)]
-    assert round(min(inside), 2) == 0.67
-    assert all(round(S[a, b], 2) == 0.99 for a, b in itertools.combinations(TOWN, 2))
-    assert all(S[a, b] < 0 for a in RIVER for b in TOWN)
-    bank = {w: S["bank", w] for w in RIVER + TOWN}
-    assert all(v > 0 for v in bank.values())
-    assert max(bank, key=bank.get) == "river" and round(bank["river"], 2) == 0.68
-    assert round(bank["fisherman"], 2) == 0.18
-    assert all(0.45 <= bank[w] <= 0.55 for w in TOWN)  # "about 0.5 with each town word"
-    # water behaves like a river word, money like a town word
+def drawn_heatmap(kv):
+    """Section 4's heatmap, built as the notebook builds it; returns (drawn values, luminance)."""
+    assert 'heat_words = key_words + ["money", "water"]' in "".join(code_cells())
+    fig, ax = plots.new_figure()
+    hm = plots.similarity_heatmap(ax, HEAT_WORDS, E.cosine_similarity(kv[HEAT_WORDS], kv[HEAT_WORDS]))
+    values = np.asarray(hm.image.get_array(), dtype=float)
+    rgba = hm.image.to_rgba(values)
+    matplotlib.pyplot.close(fig)
+    return values, rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
+
+
+def test_heatmap_dark_squares_and_pale_cells_as_described(kv):
+    """'Two dark 3 × 3 squares ... at least 0.67 ... none below −0.35: pale cells', on the drawn colours."""
+    text = prose("Two dark 3")
+    S, luminance = drawn_heatmap(kv)
+    r, t = [HEAT_WORDS.index(w) for w in RIVER], [HEAT_WORDS.index(w) for w in TOWN]
+    squares = [(i, j) for g in (r, t) for i in g for j in g]
+    between = [(i, j) for i in r for j in t] + [(j, i) for i in r for j in t]
+    assert quoted(text, r"every cosine is at least (\d+(?:\.\d+)?)") == round(min(S[p] for p in squares), 2)
+    assert quoted(text, r"almost identical, (\d+(?:\.\d+)?)\)") == round(min(S[i, j] for i in t for j in t), 2)
+    assert all(S[p] < 0 for p in between)  # "every cosine is negative"
+    assert quoted(text, r"none below (−?\d+(?:\.\d+)?)") == round(min(S[p] for p in between), 2)
+    # the picture: every square cell is darker than every cell between the groups, and darker
+    # than the scale's middle (true for any diverging map with dark ends and a light middle)
+    middle = float(np.array(matplotlib.colormaps[plots.SIGNED_CMAP](0.5))[:3] @ [0.299, 0.587, 0.114])
+    assert max(luminance[p] for p in squares) < min(luminance[p] for p in between)
+    assert max(luminance[p] for p in squares) < middle
+
+
+def test_heatmap_bank_row_as_described(kv):
+    text = prose("Two dark 3")
+    bank = {w: cos(kv["bank"], kv[w]) for w in RIVER + TOWN}
+    assert "*bank*'s row is positive with all six group words" in text and all(v > 0 for v in bank.values())
+    assert max(bank, key=bank.get) == "river"
+    assert quoted(text, r"highest with \*river\* \((\d+(?:\.\d+)?)\)") == round(bank["river"], 2)
+    assert quoted(text, r"only (\d+(?:\.\d+)?) with \*fisherman\*") == round(bank["fisherman"], 2)
+    about = quoted(text, r"about (\d+(?:\.\d+)?) with each town word")
+    assert all(round(bank[w], 1) == about for w in TOWN)
+    S = {(a, b): cos(kv[a], kv[b]) for a in HEAT_WORDS for b in HEAT_WORDS}
+    # "(water sides with the river words, money with the town words.)"
     assert all(S["water", w] > 0.6 for w in RIVER) and all(S["water", w] < 0 for w in TOWN)
     assert all(S["money", w] > 0.6 for w in TOWN) and all(S["money", w] < 0 for w in RIVER)
 
@@ -214,13 +262,21 @@ def test_panel_map_is_the_pca_of_the_unedited_table(panel, kv):
     assert np.allclose(panel.map2d.coords, m.coords) and np.allclose(panel.map2d.axes, m.axes)
 
 
+def test_panel_star_and_dot_as_described(panel):
+    text = prose("## 5. Your turn", "The next cell")
+    assert "move the star" in text and panel.emap.markers["edited"][0].get_marker() == "*"
+    colour = re.search(r"the (\w+) dot is the table's \*bank\*", text).group(1)
+    assert to_hex(panel.emap.points["bank"][0].get_color()) == to_hex(colour)
+
+
 def test_panel_starts_mixed(panel, kv):
     panel.reset()
+    text = prose("One slider settles")
     words, sims, centres = expected_readout(kv, kv["bank"])
-    assert words == ["river", "hospital", "restaurant"]  # nearest is river, next two are town words
-    assert "nearest 3 of the 6 cluster words: river 0.68, hospital 0.53, restaurant 0.53" in panel.text
-    assert np.round(centres, 2).tolist() == [0.48, 0.53]  # slightly closer to the town centre
-    assert centres[1] > centres[0]
+    assert words[0] == "river" and set(words[1:]) <= set(TOWN)  # "nearest to river, then two town words"
+    town_c, river_c = quoted(text, r"closer to the town centre \((\d+(?:\.\d+)?)\) than to the river centre \((\d+(?:\.\d+)?)\)")
+    assert (river_c, town_c) == tuple(np.round(centres, 2)) and town_c > river_c
+    assert panel.state["centre_cosines"] == pytest.approx(dict(zip(plots.CLUSTER_NAMES, centres)))
     assert np.allclose(marker_xy(panel), panel.map2d["bank"])
 
 
@@ -259,26 +315,33 @@ def test_driving_each_slider_moves_the_marker_to_map_of_vector(panel, kv):
     panel.reset()
 
 
-def test_panel_demo_water_gives_river_words(panel, kv):
+def test_panel_water_as_question_2_says(panel):
+    """Question 2: 'drag water from 0.35 to 0.90. ... river 0.76, fish 0.60, fisherman 0.33 ... 0.61 against 0.24'."""
+    text = prose("### Question 2", "### Question 3")
+    start, end = quoted(text, r"drag `water` from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)")
     panel.reset()
-    text = panel.set(water=0.9)
-    assert [w for w, _ in panel.state["neighbours"]] == RIVER
-    assert "river 0.76, fish 0.60, fisherman 0.33" in text
+    assert panel.controls["water"].value == start
+    panel.set(water=end)
+    quoted_near = quoted(text, r"\*river\* (\d+(?:\.\d+)?), \*fish\* (\d+(?:\.\d+)?) and \*fisherman\* (\d+(?:\.\d+)?)")
+    assert [w for w, _ in panel.state["neighbours"]] == RIVER  # "the three river words are nearest"
+    assert quoted_near == tuple(round(c, 2) for _, c in panel.state["neighbours"])
     c = panel.state["centre_cosines"]
+    assert quoted(text, r"river centre wins, (\d+(?:\.\d+)?) against (\d+(?:\.\d+)?)") == (
+        round(c["river words"], 2), round(c["town words"], 2))
     assert c["river words"] > c["town words"]
-    assert (round(c["river words"], 2), round(c["town words"], 2)) == (0.61, 0.24)
-    assert panel.map2d(panel.state["vector"])[0] < panel.map2d["bank"][0]  # moves toward the river side
+    assert panel.map2d(panel.state["vector"])[0] != panel.map2d["bank"][0]
+    side = np.sign(np.mean([panel.map2d[w][0] for w in RIVER]) - panel.map2d["bank"][0])
+    assert np.sign(panel.map2d(panel.state["vector"])[0] - panel.map2d["bank"][0]) == side  # toward the river words
     panel.reset()
 
 
-def test_panel_demo_town_gives_town_words(panel):
+def test_panel_town_slider_gives_town_words(panel):
+    """'more town and the town words take over'."""
     panel.reset()
-    text = panel.set(town_vs_nature=0.8)
+    panel.set(town_vs_nature=0.8)
     assert sorted(w for w, _ in panel.state["neighbours"]) == sorted(TOWN)
-    assert "hospital 0.81, restaurant 0.79, post office 0.79" in text
     c = panel.state["centre_cosines"]
     assert c["town words"] > c["river words"]
-    assert (round(c["river words"], 2), round(c["town words"], 2)) == (-0.08, 0.80)
     panel.reset()
 
 
@@ -334,70 +397,24 @@ def test_panel_does_not_hold_a_view_into_the_table():
     matplotlib.pyplot.close(p.fig)
 
 
-# ------------------------------------------------------------------ 6. gensim
+# ---------------------------------------------------------- 6. word2vec, learned from text
 
 
-def test_gensim_most_similar_on_the_table(kv):
-    river = [w for w, _ in kv.most_similar("river", topn=3)]
-    hospital = [w for w, _ in kv.most_similar("hospital", topn=3)]
-    assert river == ["sea", "lake", "boat"]
-    assert all(kv[w][DIM["water"]] >= 0.8 for w in river)  # "other water words"
-    assert hospital == ["restaurant", "town", "city"]
-    assert all(kv[w][DIM["town vs nature"]] >= 0.7 for w in hospital)  # "other town words"
-
-
-def test_gensim_similarity_values(kv):
-    fresh = E.toy_vectors()
-    assert round(float(fresh.similarity("bank", "river")), 2) == 0.68
-    assert round(float(fresh.similarity("bank", "hospital")), 2) == 0.53
-    assert np.isclose(fresh.similarity("bank", "hospital"), cos(kv["bank"], kv["hospital"]))
-
-
-def test_gensim_bank_neighbours_are_little_place_words(kv):
-    near = [w for w, _ in kv.most_similar("bank", topn=6)]
-    assert set(near) == {"on", "by", "at", "in", "of", "near"}
-    assert all(kv[w][DIM["topic"]] <= 0.05 for w in near)  # little words
-    place_words = {w for w in near if kv[w][DIM["place"]] >= 0.25}
-    assert place_words == {"on", "by", "at", "in", "near"}  # five of them place words
-    assert np.argmax(kv["bank"]) == DIM["place"]  # bank's clearest trait is place
-
-
-def test_gensim_similarity_leaves_the_table_unchanged():
-    """gensim 4.4 normalises looked-up vectors in place; toy_vectors() hands out copies."""
-    fresh = E.toy_vectors()
-    before = np.array(fresh["bank"])
-    value = fresh.similarity("bank", "river")
-    assert np.isclose(value, cos(before, E.toy_vectors()["river"]))
-    np.testing.assert_array_equal(fresh["bank"], before)
-    np.testing.assert_array_equal(fresh.vectors, E.toy_vectors().vectors)
-
-
-# --------------------------------------------------------------- 7. word2vec
-
-
-def corpus_counts():
+def test_corpus_as_described():
+    text = prose("## 6. Learning vectors", "## 7.")
     sentences = E.read_corpus()
-    river_side = {"river", "water", "fish", "fishing", "fisherman", "boat", "lake"}
-    money_side = {"money", "deposit", "cash", "loan", "account", "savings"}
     with_bank = [s for s in sentences if "bank" in s]
-    return (sentences, sum(bool(river_side & set(s)) and not money_side & set(s) for s in with_bank),
-            sum(bool(money_side & set(s)) and not river_side & set(s) for s in with_bank))
+    assert quoted(text, r"\*the\* stands in (\d+) of the (\d+) sentences with \*bank\*") == (
+        sum("the" in s for s in with_bank), len(with_bank))
+    assert quoted(prose("### Question 4"), r"instead of (\d+)") == len(sentences)
+    river_side, money_side = {"river", "fish", "fisherman", "boat"}, {"money", "deposit", "cash", "loan"}
+    assert any(river_side & set(s) and not money_side & set(s) for s in with_bank)  # "bank appears in both"
+    assert any(money_side & set(s) and not river_side & set(s) for s in with_bank)
 
 
-def test_corpus_is_a_few_hundred_sentences_with_both_banks():
-    sentences, n_river, n_money = corpus_counts()
-    assert 200 <= len(sentences) < 1000
-    assert n_river >= 10 and n_money >= 10
-    with_bank = [s for s in sentences if "bank" in s]
-    assert any("river" in s and not {"money", "deposit", "cash"} & set(s) for s in with_bank)
-    assert any("money" in s and not {"river", "fish", "water"} & set(s) for s in with_bank)
-
-
-def test_word2vec_settings_as_described(wv):
-    params = inspect.signature(E.train_word2vec).parameters
-    assert params["window"].default == 8  # "up to 8 on each side"
-    assert wv.vector_size == 20
-    assert "bank" in wv.key_to_index
+def test_word2vec_window_as_described():
+    window = quoted(prose("## 6. Learning vectors", "## 7."), r"up to (\d+) on each side")
+    assert inspect.signature(E.train_word2vec).parameters["window"].default == window
 
 
 def test_word2vec_is_seeded():
@@ -405,35 +422,43 @@ def test_word2vec_is_seeded():
     assert a.index_to_key == b.index_to_key and np.array_equal(a.vectors, b.vectors)
 
 
-def topic_words(wv):
+def content_words(wv):
+    """The toy table's content words (topic at least 0.3, as the notebook says) that word2vec knows."""
     kv = E.toy_vectors()
-    return {w for w in kv.index_to_key if kv[w][DIM["topic"]] >= 0.3 and w in wv.key_to_index}
+    threshold = quoted(prose("## 6. Learning vectors", "## 7."), r"\*topic\* at least (\d+(?:\.\d+)?)")
+    return {w for w in kv.index_to_key if kv[w][DIM["topic"]] >= threshold and w in wv.key_to_index}
 
 
-def nearest_topic_words(wv, word, k=4):
-    tw = topic_words(wv)
-    return [w for w, _ in wv.most_similar(word, topn=len(wv)) if w in tw][:k]
+def nearest_content_words(wv, word, k=4):
+    words = content_words(wv)
+    return [w for w, _ in wv.most_similar(word, topn=len(wv)) if w in words][:k]
 
 
-def test_topic_filter_leaves_out_grammar_words(wv):
-    tw = topic_words(wv)
-    assert not tw & LITTLE_WORDS
-    assert set(KEY) <= tw and len(tw) >= 20
+def test_raw_neighbours_of_bank_are_stop_words(wv):
+    """'For bank it answers the and a first': what the tiny corpus really learns."""
+    text = prose("## 6. Learning vectors", "## 7.")
+    first = words_of(re.search(r"For \*bank\* it answers (\*\w+\* and \*\w+\*) first", text).group(1))
+    assert [w for w, _ in wv.most_similar("bank", topn=len(first))] == first
+    assert not set(first) & content_words(wv)  # stop words, left out by the filter
+    assert {"the", "a"} >= set(first)
 
 
-def test_word2vec_raw_lists_are_noisy(wv):
-    tw = topic_words(wv)
-    raw = [w for word in ("river", "hospital") for w, _ in wv.most_similar(word, topn=5)]
-    assert any(w not in tw for w in raw)  # words outside the table's topic words land near
+def test_content_word_filter_keeps_the_story_words(wv):
+    words = content_words(wv)
+    assert set(KEY) <= words and {"money", "loan", "water"} <= words
+    assert not words & {"the", "a", "at", "in", "on", "by", "of", "to", "and", "is"}
 
 
-def test_word2vec_neighbours_among_topic_words(wv):
-    assert {"fish", "fisherman"} <= set(nearest_topic_words(wv, "river"))
-    assert "post_office" in nearest_topic_words(wv, "hospital", k=3)
-    bank = set(nearest_topic_words(wv, "bank"))
-    river_side = {"river", "water", "fish", "fisherman", "boat", "lake", "sea", "swim"}
-    money_side = {"money", "deposit", "cash", "loan", "account"}
-    assert bank & river_side and bank & money_side  # bank's list mixes the two meanings
+def test_word2vec_neighbours_as_described(wv):
+    text = prose("Nobody told word2vec")
+    river = words_of(re.search(r"\*river\*'s nearest content words are (\*\w+\* and \*\w+\*)", text).group(1))
+    hospital = words_of(re.search(r"\*hospital\*'s are (\*[\w ]+\* and \*[\w ]+\*)", text).group(1))
+    bank = words_of(re.search(r"meanings: (\*\w+\* and \*\w+\*, then \*\w+\* and \*\w+\*)", text).group(1))
+    assert nearest_content_words(wv, "river", len(river)) == river
+    assert nearest_content_words(wv, "hospital", len(hospital)) == hospital
+    assert nearest_content_words(wv, "bank", len(bank)) == bank
+    assert set(bank[:2]) <= {"river", "fish", "fisherman", "water", "boat", "lake"}  # one meaning ...
+    assert set(bank[2:]) <= {"money", "deposit", "cash", "loan", "account"}  # ... then the other
 
 
 def w2v_means(wv):
@@ -447,31 +472,27 @@ def w2v_means(wv):
     return dict(rr=mean(r, r), tt=mean(t, t), rt=mean(r, t), br=mean([b], r), bt=mean([b], t))
 
 
-def test_word2vec_groups_appear(wv):
-    m = w2v_means(wv)
-    assert m["rr"] > m["rt"] + 0.3 and m["tt"] > m["rt"] + 0.3  # "much more alike" inside groups
-    # "words in similar surroundings, such as river and fish, end up with similar vectors"
-    assert wv.similarity("river", "fish") > m["rt"] + 0.3
-
-
-def test_word2vec_bank_sits_between(wv):
-    m = w2v_means(wv)
-    assert m["br"] > m["rt"]  # more like the river words than the town words are
-    assert m["bt"] > m["rt"]  # more like the town words than the river words are
-    # "the river words (0.67) than the town words are (0.22) ... the town words (0.43)"
-    assert [f"{m[k]:.2f}" for k in ("br", "rt", "bt")] == ["0.67", "0.22", "0.43"]
-    mp = E.project_2d(wv, KEY)
-    x = {w: mp[w][0] for w in KEY}
-    lo, hi = sorted([[x[w] for w in RIVER], [x[w] for w in TOWN]], key=np.mean)
-    assert max(lo) < x["bank"] < min(hi)
+def test_word2vec_group_averages_as_quoted(wv):
+    text = prose("The average cosine")
+    m = {k: round(float(v), 2) for k, v in w2v_means(wv).items()}
+    assert quoted(text, r"The average cosine is (\d+(?:\.\d+)?) inside the river words and (\d+(?:\.\d+)?) inside the "
+                        r"town words, but (\d+(?:\.\d+)?) across the groups") == (m["rr"], m["tt"], m["rt"])
+    br, bt, rt = quoted(text, r"\*bank\*'s averages, (\d+(?:\.\d+)?) with the river words and (\d+(?:\.\d+)?) with the "
+                              r"town words, are both well above (\d+(?:\.\d+)?)")
+    assert (br, bt, rt) == (m["br"], m["bt"], m["rt"])
+    assert min(br, bt) - rt > 0.1  # "well above"
+    assert wv.similarity("river", "fish") > m["rt"] + 0.3  # "words used in similar surroundings"
 
 
 def test_word2vec_bank_blends_both_meanings(wv):
-    for w in ["river", "fish", "water", "money", "deposit", "cash"]:
-        assert round(float(wv.similarity("bank", w)), 2) >= 0.4, w  # "0.4 or more"
+    text = prose("*bank* is close to")
+    sense = ["river", "fish", "water", "money", "deposit", "cash"]
+    assert 'sense_words = ["river", "fish", "water", "money", "deposit", "cash"]' in "".join(code_cells())
+    floor = quoted(text, r"all six cosines are at least (\d+(?:\.\d+)?)")
+    assert round(min(float(wv.similarity("bank", w)) for w in sense), 2) >= floor
 
 
-# ------------------------------------------------------------- 8. the problem
+# ------------------------------------------------------------- 7. the problem
 
 
 def test_bank_has_the_same_vector_in_both_sentences(kv, wv):
@@ -481,10 +502,20 @@ def test_bank_has_the_same_vector_in_both_sentences(kv, wv):
     assert not {"river", "fish"} & set(tb)
     assert np.array_equal(Xa[ta.index("bank")], Xb[tb.index("bank")])
     assert np.array_equal(Xa[ta.index("bank")], E.toy_vectors()["bank"])
-    assert wv["bank"].shape == (20,) and sum(k == "bank" for k in wv.index_to_key) == 1
+    shape = re.search(r"`wv\[\"bank\"\]` has shape `(\(\d+,\))`", prose("### Question 4")).group(1)
+    assert str(wv["bank"].shape) == shape and sum(k == "bank" for k in wv.index_to_key) == 1
 
 
-# ------------------------------------------------------------ pictures (notebook 01 section)
+def test_section_references_exist():
+    """'section 5', "section 4's cosine", ... name sections the notebook has."""
+    text = prose()
+    headings = set(re.findall(r"## (\d+)\. ", text))
+    referenced = set(re.findall(r"section (\d+)", text))
+    assert referenced and referenced <= headings
+    assert any(s.startswith("def cosine(") for s in code_cells())  # section 4's `cosine`
+
+
+# ------------------------------------------------------------ pictures
 
 
 def test_vector_table_shows_the_numbers(kv):
@@ -494,7 +525,7 @@ def test_vector_table_shows_the_numbers(kv):
     assert [t.get_text() for t in ax.get_xticklabels()] == list(E.DIMENSIONS)
     assert [t.get_text() for t in ax.get_yticklabels()] == [E.display_word(w) for w in KEY]
     assert hm.texts[0].get_text() == "-0.90"
-    # numbers near zero are dark on the white middle of the signed colormap
+    # numbers near zero are dark on the light middle of the signed colormap
     zero = KEY.index("bank") * 6 + DIM["town vs nature"]
     assert hm.texts[zero].get_color() == "black"
     matplotlib.pyplot.close(fig)
@@ -512,10 +543,65 @@ def test_cluster_map_and_same_word_figure(kv):
     ta, Xa = E.sentence_matrix(E.SENTENCE, kv)
     tb, Xb = E.sentence_matrix(E.CONTRAST_SENTENCE, kv)
     fig = plots.same_word_figure(ta, Xa, tb, Xb)
-    frames = [p for ax in fig.axes for p in ax.patches]
+    tables = [ax for ax in fig.axes if ax.images]
+    frames = [p for ax in tables for p in ax.patches]
     assert len(frames) == 2
     assert [f.get_y() + 0.5 for f in frames] == [ta.index("bank"), tb.index("bank")]
+    (top, bottom) = tables  # stacked: one above the other, the same width, columns aligned
+    assert top.get_position().y0 > bottom.get_position().y1
+    assert np.isclose(top.get_position().width, bottom.get_position().width)
     matplotlib.pyplot.close(fig)
+
+
+def stored_pngs():
+    """(code cell index, width px, height px) of every PNG the stored notebook 01 shows."""
+    from PIL import Image
+
+    found = []
+    for i, cell in enumerate(load("01")["cells"]):
+        for out in cell.get("outputs", []):
+            if "image/png" in out.get("data", {}):
+                png = Image.open(io.BytesIO(base64.b64decode(out["data"]["image/png"])))
+                found.append((i, source(cell), *png.size))
+    return found
+
+
+def test_static_figures_fit_the_column():
+    """Every static figure of 01 at most 700 px wide (7.0 in at 100 dpi); the pipeline diagram
+    at the top is the series' shared picture (tested with the pipeline)."""
+    shown = [(i, w) for i, src, w, _ in stored_pngs()
+             if "pipeline_diagram" not in src and "bank_vector_panel" not in src]
+    assert len(shown) >= 6
+    assert all(w <= MAX_STATIC_PX for _, w in shown), shown
+
+
+def test_panel_fits_the_column(panel):
+    width, _ = panel.fig.get_size_inches()
+    assert width <= MAX_PANEL_IN
+    (w_px,) = [w for _, src, w, _ in stored_pngs() if "bank_vector_panel" in src]
+    assert w_px <= MAX_PANEL_IN * 100
+
+
+def figure_texts(fig):
+    fig.canvas.draw()
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def test_text_is_at_least_11_pt(kv, panel):
+    ta, Xa = E.sentence_matrix(E.SENTENCE, kv)
+    tb, Xb = E.sentence_matrix(E.CONTRAST_SENTENCE, kv)
+    figures = [plots.same_word_figure(ta, Xa, tb, Xb, titles=[E.SENTENCE, E.CONTRAST_SENTENCE]), panel.fig]
+    for draw in (lambda ax: plots.vector_table(ax, KEY, kv[KEY]),
+                 lambda ax: plots.similarity_heatmap(ax, HEAT_WORDS, E.cosine_similarity(kv[HEAT_WORDS], kv[HEAT_WORDS])),
+                 lambda ax: plots.cluster_map(ax, E.project_2d(kv), KEY + ["money", "deposit", "tom", "doctor"])):
+        fig, ax = plots.new_figure(figsize=(6.2, 5))
+        draw(ax)
+        figures.append(fig)
+    for fig in figures:
+        small = [(t.get_text(), t.get_fontsize()) for t in figure_texts(fig) if t.get_fontsize() < MIN_FONT_PT]
+        assert not small, small
+        if fig is not panel.fig:
+            matplotlib.pyplot.close(fig)
 
 
 # ------------------------------------------------------------ the stored notebook
@@ -523,10 +609,13 @@ def test_cluster_map_and_same_word_figure(kv):
 
 def test_notebook_shows_its_steps_and_drives_its_panel():
     # stored executed, in order, without errors: tests/test_notebooks_stored.py (all notebooks)
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    sources = ["".join(c["source"]) for c in code]
+    sources = code_cells()
     assert sources[0].startswith("%matplotlib widget")
     assert 'plots.pipeline_diagram(highlight=["embed"])' in sources[0]
     assert any("panel.set(" in s for s in sources)
-    assert "## Summary" in "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "## Summary" in markdown("01")
+
+
+def test_prose_is_about_1600_words():
+    """Issue 10: tightened from 2,333 words of markdown to about 1,600."""
+    assert len(markdown("01").split()) <= 1700
