@@ -561,6 +561,12 @@ def test_every_output_is_a_near_copy_as_the_prose_says(kv):
     raw_small = min(cos(X[a], X[c]) for a in small for c in small)
     assert raw_small < 0.5  # "although their raw vectors were very different"
     assert "Almost every square is dark" in text and C.min() > 0.6  # dark on the -1..1 scale
+    # why: the small words spread their weight almost evenly, fish / river / bank mostly take river and fish
+    _, _, w, _ = attend(embeddings.SENTENCE, kv)
+    evenly = quoted(text, r"no word gets more than ([\d.]+) of theirs")
+    assert round(max(w[i(t)].max() for t in ("is", "to", "the")), 2) == evenly
+    for t in ("fish", "river", "bank"):
+        assert w[i(t), i("river")] + w[i(t), i("fish")] > 0.5, t
     # and the notebook prints the same cosines
     assert f"bank's output and river's output: cosine {river:.2f}" in outputs("04")
 
