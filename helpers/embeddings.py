@@ -248,12 +248,38 @@ class Map2D:
         return self.coords[self._index[word]]
 
 
+ANCHOR_WORD = "river"  # project_2d puts this word at negative x and negative y
+
+
+def _oriented(axes, centred, words):
+    """Sign the rows of `axes` (2, d): ANCHOR_WORD at negative coordinates, else largest loading > 0.
+
+    `centred` (n, d) are the fitted vectors minus their mean, `words` their names.
+    """
+    anchor = centred[list(words).index(ANCHOR_WORD)] @ axes.T if ANCHOR_WORD in words else None
+    for k, row in enumerate(axes):
+        if anchor is not None and abs(anchor[k]) > 1e-9:
+            flip = anchor[k] > 0
+        else:
+            flip = row[np.argmax(np.abs(row))] < 0
+        if flip:
+            row *= -1
+    return axes
+
+
 def project_2d(vectors, words=None):
     """Fit a 2-D PCA map (numpy SVD) to `vectors`; returns a Map2D.
 
     `vectors` is KeyedVectors (optionally restricted to `words`) or an array
-    (n, d) with `words` naming its rows. Each axis is signed so that its
-    largest loading is positive, so the picture is the same on every run.
+    (n, d) with `words` naming its rows.
+
+    Orientation (the same for every map of the series): PCA fixes each axis
+    only up to its sign, so the sign is chosen here. When *river* is one of
+    the words, each axis is signed so that *river* has a negative coordinate:
+    the river words sit on the left and low, the town words on the right, on
+    every map (01's map of the whole table, 04's map of its sentences, a
+    word2vec map). Without *river*, each axis is signed so that its largest
+    loading is positive. Either way the picture is the same on every run.
     """
     if isinstance(vectors, KeyedVectors):
         words = list(vectors.key_to_index) if words is None else list(words)
@@ -272,10 +298,7 @@ def project_2d(vectors, words=None):
         raise ValueError(f"words names {len(words)} rows but vectors has {len(X)} rows (shape {X.shape})")
     mean = X.mean(axis=0)
     _, _, vt = np.linalg.svd(X - mean, full_matrices=False)
-    axes = vt[:2].copy()
-    for row in axes:
-        if row[np.argmax(np.abs(row))] < 0:
-            row *= -1
+    axes = _oriented(vt[:2].copy(), X - mean, words)
     m = Map2D(words, mean, axes)
     m.coords = m(X)
     return m

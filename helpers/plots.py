@@ -994,15 +994,22 @@ def weight_recipe(ax, tokens, weights_row, *, query="bank", min_label=0.1, title
     return parts
 
 
-def mark_centres(ax, map2d, centres):
-    """Draw each cluster centre {label: (vector (d,), colour)} as a big X; labels go to a legend."""
+CENTRE_MARKER_SIZE = 10  # points: a thin hollow X, smaller than a cluster word's dot (11)
+
+
+def mark_centres(ax, map2d, centres, *, legend=True):
+    """Draw each cluster centre {label: (vector (d,), colour)} as a small hollow X; labels go to a legend.
+
+    Thin and hollow, drawn under the words' dots, so a word that sits on a centre
+    (fish sits almost on the river centre) stays visible.
+    """
     for label, (vector, color) in centres.items():
         x, y = map2d(vector)
-        # hollow, so that a word's dot under the centre stays visible (fish sits on the river centre)
-        ax.plot([x], [y], "X", markersize=16, markerfacecolor="none", markeredgecolor=color,
-                markeredgewidth=2.5, zorder=4, linestyle="none", label=label)
-    ax.legend(loc="lower left", framealpha=0.9, title="X = average of a cluster",
-              title_fontsize=SMALL_FONT)
+        ax.plot([x], [y], "X", markersize=CENTRE_MARKER_SIZE, markerfacecolor="none",
+                markeredgecolor=color, markeredgewidth=1.5, zorder=3.5, linestyle="none", label=label)
+    if legend:
+        ax.legend(loc="lower right", framealpha=0.9, title="X = average of a cluster",
+                  title_fontsize=SMALL_FONT, fontsize=SMALL_FONT)
 
 
 def spread_labels(emap, obstacles=(), fixed_texts=(), pad=1.0, max_rounds=60):
@@ -1084,12 +1091,14 @@ def shift_map_limits(points, pad=0.3, right_pad=0.8, bottom_pad=0.45):
 
 
 def bank_shift_map(ax, map2d, bank_before, bank_after, *, words=None, centres=None, title=None,
-                   limits=None, label="bank after attention"):
+                   limits=None, label="bank after attention", label_in_legend=False):
     """The 2-D map with *bank* before attention and a star + arrow where it lands after.
 
     `bank_before`, `bank_after`: vectors (d,); `centres`: {label: (vector, colour)}
     drawn as X marks. Returns the EmbeddingMap; the star is its marker "bank_after",
     so `emap.move("bank_after", vector)` moves star, label and arrow in place.
+    `label_in_legend`: name the star in the axes' legend instead of beside it (for a panel,
+    where the star moves and a label beside it would run over the words).
     """
     if limits is None:
         extra = [map2d(bank_after)] + [map2d(v) for v, _ in (centres or {}).values()]
@@ -1099,6 +1108,9 @@ def bank_shift_map(ax, map2d, bank_before, bank_after, *, words=None, centres=No
         mark_centres(ax, map2d, centres)
     emap.add_marker("bank_after", bank_after, label=label, arrow_from=bank_before)
     star, star_label, _ = emap.markers["bank_after"]
+    if label_in_legend:
+        star_label.set_text("")
+        star.set_label(label)
     along_arrow = [map2d(bank_before + t * (bank_after - bank_before)) for t in np.linspace(0.15, 1, 12)]
     spread_labels(emap, [map2d(v) for v, _ in (centres or {}).values()] + along_arrow,
                   fixed_texts=[star_label])

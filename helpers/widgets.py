@@ -430,14 +430,14 @@ def word_vector_panel(vectors, words=None):
 
 
 def sentence_panel(vectors=None, sentence=None, *, temperature=1.0, max_tokens=12,
-                   temperatures=(0.1, 5.0), figsize=(11, 5)):
+                   temperatures=(0.1, 5.0), figsize=(5.8, 7.6)):
     """A text box for the student's own sentence: its attention weights with the demo head.
 
     vectors: KeyedVectors (default: the toy table). Controls: `sentence` (a Text box,
     updated on Enter or when it loses focus) and `temperature` (a slider).
-    Left: the (n, n) weights softmax(Q Kᵀ / sqrt(d_k) / T) of demo_head(), drawn in the
+    Top: the (n, n) weights softmax(Q Kᵀ / sqrt(d_k) / T) of demo_head(), drawn in the
     top-left block of a max_tokens x max_tokens grid whose axes show only the n x n
-    words of the sentence. Right: the weights of the focus word (*bank* if the
+    words of the sentence. Below: the weights of the focus word (*bank* if the
     sentence has it, else its last word), one bar per word. Unknown words, empty text
     or more than `max_tokens` words put a friendly message into `panel.message` and
     leave the figure and readout as they were (Panel(catch=...)).
@@ -470,8 +470,8 @@ def sentence_panel(vectors=None, sentence=None, *, temperature=1.0, max_tokens=1
         return tokens, weights, focus
 
     tokens0, w0, f0 = compute(sentence, temperature)
-    fig, (ax_h, ax_b) = plots.new_figure(1, 2, figsize=figsize, width_ratios=(1.15, 1))
-    fig.subplots_adjust(left=0.125, right=0.98, top=0.9, bottom=0.25, wspace=0.5)  # room for the colour bar label
+    fig, (ax_h, ax_b) = plots.new_figure(2, 1, figsize=figsize, height_ratios=(2.1, 1))
+    fig.subplots_adjust(left=0.17, right=0.9, top=0.95, bottom=0.12, hspace=0.55)  # room for the colour bar
     blank = np.ma.masked_all((m, m))
     image = ax_h.imshow(blank, cmap=plots.WEIGHTS_CMAP, vmin=0, vmax=1, aspect="auto")
     fig.colorbar(image, ax=ax_h, fraction=0.046, pad=0.03, label="weight")
@@ -516,7 +516,7 @@ def sentence_panel(vectors=None, sentence=None, *, temperature=1.0, max_tokens=1
         for j, (bar, text) in enumerate(zip(bars.bars, bars.texts)):
             bar.set_visible(j < n)
             text.set_visible(j < n)
-            text.set_fontsize(plots.SMALL_FONT - (1 if n <= 9 else 3))  # long sentences: narrow bars
+            text.set_fontsize(plots.SMALL_FONT - 1)  # 11 pt: fits over a bar even with 12 words
             if j < n:
                 bar.set_color(plots.word_color(tokens[j]))
         heat_title.set_text(f"attention weights, T = {temperature:.2f}")
@@ -967,16 +967,16 @@ def bank_map_words(vectors=None):
     return list(dict.fromkeys(words + list(RIVER_CLUSTER) + list(TOWN_CLUSTER)))
 
 
-def bank_context_panel(word="river", sharpness=4.0, *, template=CONTEXT_TEMPLATE,
-                       words=CONTEXT_WORDS, vectors=None, figsize=(10.5, 5.2)):
+def bank_context_panel(word="river", sharpness=1.0, *, template=CONTEXT_TEMPLATE,
+                       words=CONTEXT_WORDS, vectors=None, figsize=(5.8, 7.2)):
     """Pick the context word of `template`; watch *bank* after attention move on the 2-D map.
 
     Controls: `word` (Dropdown of `words`, put into `template`) and `sharpness`
-    (0..10; the head is demo_head() with W_q scaled by sharpness / 4, so 4 is
-    exactly demo_head and 0 gives every word the same weight).
-    Left: the map of bank_map_words() (fitted with project_2d), the cluster
+    (0..3, step 0.1; the head is demo_head() with W_q = sharpness x demo_head's W_q,
+    the series' convention: 1 is exactly demo_head, 0 gives every word the same weight).
+    Top: the map of bank_map_words() (fitted with project_2d), the cluster
     centres, a ring on the context word, and the star + arrow from *bank* to
-    *bank* after attention (moved in place). Right: bank's attention weights (bars).
+    *bank* after attention (moved in place). Below: bank's attention weights (bars).
     Readout: the sentence, bank's top-2 weights, bank's cosine with both
     centres before -> after attention, and which centre it is now closer to.
     Extra attributes for tests: panel.map2d, panel.emap (marker "bank_after"),
@@ -993,7 +993,7 @@ def bank_context_panel(word="river", sharpness=4.0, *, template=CONTEXT_TEMPLATE
 
     def compute(word, sharpness):
         tokens, X = sentence_matrix(template.format(word=word), vectors)  # (n, 6)
-        W_q = W_q0 * (sharpness / 4.0)
+        W_q = sharpness * W_q0  # sharpness multiplies W_q, so every score is multiplied by it
         out, weights = scaled_dot_product_attention(X @ W_q, X @ W_k, X @ W_v)  # (n, 6), (n, n)
         b = tokens.index("bank")
         return tokens, weights[b], out[b]
@@ -1006,17 +1006,17 @@ def bank_context_panel(word="river", sharpness=4.0, *, template=CONTEXT_TEMPLATE
     limits = plots.shift_map_limits(np.vstack([map2d.coords] + extra), bottom_pad=0.3)
 
     tokens0, w0, after0 = compute(word, sharpness)
-    fig, (ax_map, ax_bar) = plots.new_figure(1, 2, figsize=figsize, width_ratios=(1.45, 1))
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.3, wspace=0.25)
+    fig, (ax_map, ax_bar) = plots.new_figure(2, 1, figsize=figsize, height_ratios=(2.3, 1))
+    fig.subplots_adjust(left=0.15, right=0.97, top=0.95, bottom=0.12, hspace=0.85)
     emap = plots.bank_shift_map(
-        ax_map, map2d, bank, after0, limits=limits, title="where bank lands",
+        ax_map, map2d, bank, after0, limits=limits, title="where bank lands", label_in_legend=True,
         centres={"river centre": (centres["river"], plots.RIVER_COLOR),
                  "town centre": (centres["town"], plots.TOWN_COLOR)})
     ring, = ax_map.plot([], [], "o", markersize=22, markerfacecolor="none", linestyle="none",
                         markeredgecolor=plots.OUTPUT_COLOR, markeredgewidth=2.5, zorder=6,
                         label="context word")
-    ax_map.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, framealpha=0.9,
-                  handletextpad=0.3, columnspacing=1.0, markerscale=0.8)
+    ax_map.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, framealpha=0.9,
+                  handletextpad=0.2, columnspacing=0.8, markerscale=0.7, fontsize=plots.SMALL_FONT - 1)
     # words that are not on the map (lake, sea, cash) get their name under the ring
     ring_label = ax_map.annotate("", (0, 0), xytext=(0, -16), textcoords="offset points",
                                  ha="center", va="top", fontsize=plots.SMALL_FONT,
@@ -1059,7 +1059,7 @@ def bank_context_panel(word="river", sharpness=4.0, *, template=CONTEXT_TEMPLATE
     controls = {
         "word": W.Dropdown(options=list(words), value=word, description="context word",
                            style=style, layout=W.Layout(width="340px")),
-        "sharpness": slider("sharpness", sharpness, min=0.0, max=10.0, step=0.5, readout_format=".1f"),
+        "sharpness": slider("sharpness", sharpness, min=0.0, max=3.0, step=0.1, readout_format=".1f"),
     }
     panel = Panel(controls, fig, update, title="Change the context word: where does bank go?")
     panel.map2d, panel.emap, panel.weight_bars = map2d, emap, bars

@@ -287,10 +287,26 @@ def test_project_2d_is_deterministic_and_translation_invariant(kv):
     np.testing.assert_array_equal(a.coords, b.coords)
     shifted = project_2d(X + 5.0, words)
     np.testing.assert_allclose(shifted.coords, a.coords, atol=1e-12)
-    # mirrored data gives the same axes (sign rule) and mirrored coordinates
+    # mirrored data: river is still put at negative x and y, so the picture does not change
     flipped = project_2d(-X, words)
-    np.testing.assert_allclose(flipped.axes, a.axes, atol=1e-12)
-    np.testing.assert_allclose(flipped.coords, -a.coords, atol=1e-12)
+    np.testing.assert_allclose(flipped.axes, -a.axes, atol=1e-12)
+    np.testing.assert_allclose(flipped.coords, a.coords, atol=1e-12)
+    # without river, the largest loading is positive: mirrored data gives mirrored coordinates
+    unnamed = [str(i) for i in range(len(X))]
+    plain, plain_flipped = project_2d(X, unnamed), project_2d(-X, unnamed)
+    np.testing.assert_allclose(plain_flipped.axes, plain.axes, atol=1e-12)
+    np.testing.assert_allclose(plain_flipped.coords, -plain.coords, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_project_2d_puts_river_at_negative_x_and_y_for_any_word_set(kv, seed):
+    """One orientation for the series: whatever words a map is fitted to, river sits bottom-left."""
+    rng = np.random.default_rng(seed)
+    others = [w for w in kv.index_to_key if w != "river"]
+    words = ["river"] + list(rng.choice(others, size=int(rng.integers(4, len(others))), replace=False))
+    m = project_2d(kv, list(rng.permutation(words)))
+    assert np.all(m["river"] < 0)
+    np.testing.assert_allclose(m.axes @ m.axes.T, np.eye(2), atol=1e-12)  # still a PCA: only signs chosen
 
 
 def test_project_2d_array_input_with_words():

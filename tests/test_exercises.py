@@ -235,7 +235,7 @@ def test_nb01_answers():
         r2(cos(bank, RIVER_CENTRE)), r2(cos(bank, TOWN_CENTRE)))
     river_water = [KV[w][water] for w in embeddings.RIVER_CLUSTER]
     town_water = {KV[w][water] for w in embeddings.TOWN_CLUSTER}
-    lo, hi, t1, t2 = quoted(text, r"river words have (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?), the town words ([−-]?\d+(?:\.\d+)?) or ([−-]?\d+(?:\.\d+)?)")
+    lo, hi, t1, t2 = quoted(text, r"(\d+(?:\.\d+)?) to (\d+(?:\.\d+)?) for the river words, ([−-]?\d+(?:\.\d+)?) or ([−-]?\d+(?:\.\d+)?) for the town words")
     assert (lo, hi) == (min(river_water), max(river_water)) and {t1, t2} == town_water
     assert quoted(text, r"water by (\d+(?:\.\d+)?) adds") == r2(new - old)
     # Question 3: nearest word of the whole table is a little word
@@ -246,10 +246,10 @@ def test_nb01_answers():
     assert number(c_river) == r2(cos(KV["bank"], KV["river"]))
     assert np.array_equal(vector(text, rf"\*{nearest}\* is `\[([^\]]+)\]`"), KV[nearest])
     largest = int(np.argmax(KV["bank"]))
-    assert quoted(text, r"\*place\* \((\d+(?:\.\d+)?)\) is \*bank\*'s largest") == KV["bank"][largest]
+    assert quoted(text, r"\*place\*, \*bank\*'s largest number \((\d+(?:\.\d+)?)\)") == KV["bank"][largest]
     assert embeddings.DIMENSIONS[largest] == "place"
     river_largest = int(np.argmax(np.abs(KV["river"])))
-    assert quoted(text, r"its largest number, ([−-]?\d+(?:\.\d+)?) on \*town vs nature\*") == KV["river"][river_largest]
+    assert quoted(text, r"\*river\*'s largest number, ([−-]?\d+(?:\.\d+)?) on \*town vs nature\*") == KV["river"][river_largest]
     assert embeddings.DIMENSIONS[river_largest] == "town vs nature" and KV["bank"][river_largest] == 0
     # Question 4: word2vec has one row per word
     assert quoted(text, r"shape `\((\d+),\)`") == embeddings.train_word2vec()["bank"].shape[0]

@@ -1,24 +1,28 @@
 """Notebook 04 (values and context): every claim of its prose, and its slider panel.
 
 The numbers are recomputed here from the helpers (toy vectors, demo_head,
-scaled_dot_product_attention), not read from the notebook.
+scaled_dot_product_attention); every number the prose quotes is read from the
+notebook's markdown (tests/notebook_text.py) and compared with the computation.
 """
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import re
+
 import numpy as np
 import pytest
 
 from helpers import attention, embeddings, plots, widgets
+from notebook_text import markdown, outputs, quoted, quoted_all
 
 WATER_WORDS = ("river", "lake", "sea")
 MONEY_WORDS = ("money", "cash", "deposit")
 TOWN_PLACES = ("hospital", "post office", "restaurant")
 PLACE_WORDS = WATER_WORDS + TOWN_PLACES
 EXPECTED = {**{w: "river" for w in WATER_WORDS}, **{w: "town" for w in MONEY_WORDS + TOWN_PLACES}}
-SHARPNESS_GRID = np.arange(0.0, 10.0 + 1e-9, 0.5)  # every position of the panel's slider
+SHARPNESS_GRID = np.round(np.arange(0.0, 3.0 + 1e-9, 0.1), 1)  # every position of the panel's slider
 
 
 # ------------------------------------------------------------------ helpers
@@ -35,11 +39,11 @@ def centres(kv):
             "town": np.mean([kv[w] for w in embeddings.TOWN_CLUSTER], axis=0)}
 
 
-def attend(text, kv, sharpness=4.0):
-    """(tokens, X, weights (n, n), output (n, 6)) of the demo head with W_q scaled by sharpness/4."""
+def attend(text, kv, sharpness=1.0):
+    """(tokens, X, weights (n, n), output (n, 6)) of the demo head with W_q = sharpness x demo W_q."""
     tokens, X = embeddings.sentence_matrix(text, kv)
     W_q, W_k, W_v = attention.demo_head()
-    out, w = attention.scaled_dot_product_attention(X @ (W_q * sharpness / 4.0), X @ W_k, X @ W_v)
+    out, w = attention.scaled_dot_product_attention(X @ (sharpness * W_q), X @ W_k, X @ W_v)
     return tokens, X, w, out
 
 
@@ -93,7 +97,7 @@ def test_recipe_river_and_fish_more_than_half_small_words_below_005(kv):
 
 def test_weight_recipe_picture(kv):
     tokens, _, w, _ = attend(embeddings.SENTENCE, kv)
-    fig, ax = plots.new_figure(figsize=(11, 2.2))
+    fig, ax = plots.new_figure(figsize=(7.0, 2.4))
     parts = plots.weight_recipe(ax, tokens, w[8])
     assert [p[0] for p in parts[:3]] == ["river", "fish", "bank"]
     assert sum(p[1] for p in parts) == pytest.approx(1.0)
@@ -125,9 +129,11 @@ def test_bank_turns_nature_wetter_less_place(kv):
     assert after[attention.TOWN] < 0 <= before[attention.TOWN] + 1e-12  # turns negative
     assert after[attention.WATER] > before[attention.WATER]
     assert after[attention.PLACE] < before[attention.PLACE]
-    # "since river (0.4) and fish (−0.1) are less of a place than bank (0.6)"
-    place = {t: round(float(X[tokens.index(t), attention.PLACE]), 2) for t in ("river", "fish", "bank")}
-    assert place == {"river": 0.4, "fish": -0.1, "bank": 0.6}
+    # "since river (0.4) and fish (−0.1) are less of a place than bank (0.6)", read from the prose
+    quoted_place = quoted(markdown("04"), r"since \*river\* \(([−\d.]+)\) and \*fish\* \(([−\d.]+)\) are less "
+                                          r"of a place\s+than \*bank\* \(([−\d.]+)\)")
+    place = tuple(round(float(X[tokens.index(t), attention.PLACE]), 2) for t in ("river", "fish", "bank"))
+    assert place == quoted_place
 
 
 def test_map_words_are_the_panels_map_words(kv):
@@ -145,13 +151,15 @@ def test_river_sentence_on_the_map_moves_left_toward_river(kv, centres):
 
 
 def test_river_sentence_cosines(kv, centres):
+    text = markdown("04", "## Step 3", "## The contrast sentence")
     _, X, _, out = attend(embeddings.SENTENCE, kv)
     r0, t0 = cos(X[8], centres["river"]), cos(X[8], centres["town"])
     r1, t1 = cos(out[8], centres["river"]), cos(out[8], centres["town"])
-    assert 0.4 < r0 < 0.6 and 0.4 < t0 < 0.6  # "about 0.5"
-    assert t0 > r0  # "a little higher with the town centre"
-    assert r1 > 0.9  # "cosine above 0.9"
-    assert t1 < 0  # "falls below 0"
+    about = quoted(text, r"its cosine with both centres is\s+about ([\d.]+)")
+    assert round(r0, 1) == about and round(t0, 1) == about  # "about 0.5"
+    assert t0 > r0 and "a little higher with the town centre" in text
+    assert r1 > quoted(text, r"\(cosine above ([\d.]+)\)")
+    assert t1 < quoted(text, r"town centre falls below (\d+)")
 
 
 def test_contrast_sentence_weights_and_cosines(kv, centres):
@@ -161,21 +169,86 @@ def test_contrast_sentence_weights_and_cosines(kv, centres):
     assert order[:3] == ["bank", "money", "deposit"]
     r0, t0 = cos(X[b], centres["river"]), cos(X[b], centres["town"])
     r1, t1 = cos(out[b], centres["river"]), cos(out[b], centres["town"])
-    assert t1 > t0 and t1 == pytest.approx(0.8, abs=0.05)  # "rises (to about 0.8)"
-    assert r1 < r0 and abs(r1) < 0.1  # "drops close to 0"
+    text = markdown("04", "## The contrast sentence", "## Every word gets an output")
+    assert t1 > t0 and round(t1, 1) == quoted(text, r"rises \(to about ([\d.]+)\)")
+    assert r1 < r0 and round(r1, 1) == quoted(text, r"drops close to (\d+)")
 
 
-def test_contrast_sentence_on_the_map_moves_right_toward_money_and_deposit(kv, centres):
+def drawn_map(kv, centres, sentence):
+    """The notebook's figure for `sentence`: (fig, EmbeddingMap, star's drawn (x, y))."""
     m = embeddings.project_2d(kv, map_words(kv))
-    tokens, X, _, out = attend(embeddings.CONTRAST_SENTENCE, kv)
+    tokens, X, _, out = attend(sentence, kv)
     b = tokens.index("bank")
-    before, after = m(X[b]), m(out[b])
-    assert after[0] > before[0] and after[1] < before[1]  # "down and to the right"
-    river_centre = m(centres["river"])
-    assert np.linalg.norm(after - river_centre) > np.linalg.norm(before - river_centre)  # "away from the river words"
-    for word in ("money", "deposit"):
-        assert np.linalg.norm(after - m[word]) < np.linalg.norm(before - m[word])
-    assert np.linalg.norm(after - m(centres["town"])) < np.linalg.norm(before - m(centres["town"]))
+    fig, ax = plots.new_figure(figsize=(6.8, 5.4))
+    emap = plots.bank_shift_map(ax, m, X[b], out[b], title=sentence,
+                                centres={"river centre": (centres["river"], plots.RIVER_COLOR),
+                                         "town centre": (centres["town"], plots.TOWN_COLOR)})
+    return fig, emap, np.ravel(emap.markers["bank_after"][0].get_data())
+
+
+def nearest_drawn_words(emap, xy, k):
+    """The k words whose drawn dots are closest to the point xy on the map."""
+    dots = {w: np.array([dot.get_xdata()[0], dot.get_ydata()[0]]) for w, (dot, _) in emap.points.items()}
+    return sorted(dots, key=lambda w: np.linalg.norm(dots[w] - xy))[:k]
+
+
+def test_contrast_sentence_on_the_map_the_words_say_what_the_figure_draws(kv, centres):
+    """'the arrow now points to the right ... the star stops ... next to *the*, *to* and *at*'."""
+    text = markdown("04", "## The contrast sentence", "## Every word gets an output")
+    named = re.findall(r"\*(\w+)\*", text.split("next to ", 1)[1].split(",\nnot among")[0].split(", not")[0])
+    assert named == ["the", "to", "at"]
+    assert "the arrow now points to the right" in text and "not among the town\nwords" in text
+    fig, emap, star = drawn_map(kv, centres, embeddings.CONTRAST_SENTENCE)
+    start = emap.markers["bank_after"][2]._posA_posB[0]
+    assert star[0] > start[0]  # to the right
+    assert set(nearest_drawn_words(emap, star, 3)) == set(named)
+    town = [emap.map[w] for w in embeddings.TOWN_CLUSTER]
+    assert min(np.linalg.norm(star - t) for t in town) > max(np.linalg.norm(star - emap.map[w]) for w in named)
+    # away from the river words; and in 6-d it points toward the town centre (the cosines say so)
+    river_xy = emap.map(centres["river"])
+    assert np.linalg.norm(star - river_xy) > np.linalg.norm(start - river_xy)
+    matplotlib.pyplot.close(fig)
+
+
+def test_river_sentence_arrow_points_left_as_the_prose_says(kv, centres):
+    text = markdown("04", "## Step 3", "## The contrast sentence")
+    assert "The arrow points left, to the river side of the map." in text
+    fig, emap, star = drawn_map(kv, centres, embeddings.SENTENCE)
+    start = emap.markers["bank_after"][2]._posA_posB[0]
+    assert star[0] < start[0] and all(emap.map[w][0] < 0 for w in embeddings.RIVER_CLUSTER)
+    matplotlib.pyplot.close(fig)
+
+
+def test_map_has_the_orientation_of_notebook_01(kv):
+    """One orientation for the series: river words on the left and low, town words on the right."""
+    text = markdown("04", "## Step 3", "## The contrast sentence")
+    assert "*river* lies at negative x and negative y" in text
+    m01, m04 = embeddings.project_2d(kv), embeddings.project_2d(kv, map_words(kv))
+    for m in (m01, m04):
+        assert np.all(m["river"] < 0)
+    for word in embeddings.RIVER_CLUSTER + embeddings.TOWN_CLUSTER + ("bank",):
+        assert np.sign(m01[word][0]) == np.sign(m04[word][0]), word  # same side left / right
+    for m in (m01, m04):  # the river centre on the left; the town words on the right and low, like river
+        assert np.mean([m[w][0] for w in embeddings.RIVER_CLUSTER]) < 0
+        assert all(m[w][0] > 0 and m[w][1] < 0 for w in embeddings.TOWN_CLUSTER)
+
+
+def test_centre_markers_are_small_and_hollow_and_hide_no_word(kv, centres):
+    fig, emap, _ = drawn_map(kv, centres, embeddings.SENTENCE)
+    ax = emap.ax
+    word_dots = {line for line, _ in emap.points.values()}
+    centre_marks = [line for line in ax.lines if line.get_marker() == "X"]
+    assert len(centre_marks) == 2
+    for mark in centre_marks:
+        assert mark.get_markerfacecolor() == "none"
+        assert mark.get_markersize() < min(d.get_markersize() for d in word_dots if d.get_markersize() > 6)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    for word, (dot, label) in emap.points.items():  # the legend covers no word and no label
+        assert not legend.overlaps(dot.get_window_extent(renderer)), word
+        assert not legend.overlaps(label.get_window_extent(renderer)), word
+    matplotlib.pyplot.close(fig)
 
 
 @pytest.mark.parametrize("sentence", [embeddings.SENTENCE, embeddings.CONTRAST_SENTENCE])
@@ -183,7 +256,7 @@ def test_shift_map_draws_star_at_output_and_labels_do_not_overlap(kv, centres, s
     m = embeddings.project_2d(kv, map_words(kv))
     tokens, X, _, out = attend(sentence, kv)
     b = tokens.index("bank")
-    fig, ax = plots.new_figure(figsize=(8, 6))
+    fig, ax = plots.new_figure(figsize=(6.8, 5.4))
     emap = plots.bank_shift_map(ax, m, X[b], out[b], title=sentence,
                                 centres={"river centre": (centres["river"], plots.RIVER_COLOR),
                                          "town centre": (centres["town"], plots.TOWN_COLOR)})
@@ -221,7 +294,8 @@ def test_loop_over_queries_equals_matrix_form(kv):
     for i in range(len(X)):
         out_loop[i] = attention.softmax(Q[i] @ K.T / np.sqrt(6)) @ V
     diff = float(np.abs(out_loop - output).max())
-    assert diff < 1e-12 and round(diff, 12) == 0.0  # printed as 0.0
+    assert diff < 1e-12
+    assert f"max |loop - matrix form| = {round(diff, 12)}" in outputs("04")  # the notebook prints 0.0
 
 
 def test_pointer_to_05_two_heads():
@@ -273,7 +347,8 @@ def scores_of_bank(word, kv):
 
 def test_money_words_score_below_banks_own_key_place_words_above(kv):
     s = scores_of_bank("money", kv)
-    assert (f"{s['money']:.2f}", f"{s['bank']:.2f}") == ("3.22", "3.93")  # "money 3.22 against 3.93"
+    quoted_scores = quoted(markdown("04"), r"\*money\* ([\d.]+) against ([\d.]+)")  # "money 3.22 against 3.93"
+    assert (round(s["money"], 2), round(s["bank"], 2)) == quoted_scores
     for word in MONEY_WORDS:
         s = scores_of_bank(word, kv)
         assert s[word] < s["bank"], word
@@ -287,20 +362,37 @@ def test_money_words_score_below_banks_own_key_place_words_above(kv):
 def test_sharpness_zero_is_uniform_and_largest_weight_grows(kv, word):
     tokens, X, w, out = attend(template(word), kv, 0.0)
     np.testing.assert_allclose(w, 1 / 7)
-    assert f"{1 / 7:.2f}" == "0.14"
+    # "the same weight, 1/7 ≈ 0.14": the fraction and its rounding, read from the prose
+    for n, shown in quoted_all(markdown("04"), r"1/(\d+) (?:\\approx|≈) ([\d.]+)"):
+        assert n == len(tokens) and shown == round(float(w[0, 0]), 2)
     np.testing.assert_allclose(out[tokens.index("bank")], X.mean(axis=0))  # the plain average
     biggest = [attend(template(word), kv, s)[2][-1].max() for s in SHARPNESS_GRID]
     assert np.all(np.diff(biggest) >= -1e-12)
 
 
-def test_sharpness_4_is_exactly_the_demo_head(kv):
-    tokens, X = embeddings.sentence_matrix(template("river"), kv)
+@pytest.mark.parametrize("sharpness", [0.0, 0.5, 1.0, 2.5, 3.0])
+def test_panel_w_q_is_sharpness_times_the_lessons_w_q(kv, sharpness):
+    """The series' convention: W_q = sharpness x demo_head's W_q (1 = exactly the lesson's head)."""
+    tokens, X = embeddings.sentence_matrix(template("hospital"), kv)
     W_q, W_k, W_v = attention.demo_head()
-    out, w = attention.scaled_dot_product_attention(X @ W_q, X @ W_k, X @ W_v)
+    out, w = attention.scaled_dot_product_attention(X @ (sharpness * W_q), X @ W_k, X @ W_v)
     panel = widgets.bank_context_panel(vectors=kv)
-    t, row, after = panel.compute("river", 4.0)
-    np.testing.assert_array_equal(row, w[-1])
-    np.testing.assert_array_equal(after, out[-1])
+    t, row, after = panel.compute("hospital", sharpness)
+    np.testing.assert_allclose(row, w[-1], rtol=1e-12)
+    np.testing.assert_allclose(after, out[-1], rtol=1e-12)
+    # so every score is multiplied by sharpness: the weights equal softmax(sharpness x scores)
+    scores = (X @ W_q)[-1] @ (X @ W_k).T / np.sqrt(6)
+    np.testing.assert_allclose(row, attention.softmax(sharpness * scores), rtol=1e-12)
+    matplotlib.pyplot.close(panel.fig)
+
+
+def test_prose_says_sharpness_multiplies_w_q_and_1_is_the_head():
+    text = markdown("04", "## Your turn: change the context word", "## Your turn: your own sentence")
+    assert "**sharpness** multiplies $W_q$, so every score is multiplied by it too; like 1/T in notebook 03" in text
+    start = quoted(text, r"\(([\d.]+) is exactly the head above\)")
+    panel = widgets.bank_context_panel()
+    assert panel.controls["sharpness"].value == start
+    assert quoted(text, r"back to \*river\*, sharpness ([\d.]+)\)") == start
     matplotlib.pyplot.close(panel.fig)
 
 
@@ -352,9 +444,9 @@ def check_panel_shows(panel, kv, centres, word, sharpness):
     assert f"closer to the {'river' if r1 > t1 else 'town'} centre" in text
 
 
-def test_panel_starts_on_river_at_sharpness_4(panel, kv, centres):
-    assert panel.values() == {"word": "river", "sharpness": 4.0}
-    check_panel_shows(panel, kv, centres, "river", 4.0)
+def test_panel_starts_on_river_at_sharpness_1(panel, kv, centres):
+    assert panel.values() == {"word": "river", "sharpness": 1.0}
+    check_panel_shows(panel, kv, centres, "river", 1.0)
     assert "closer to the river centre" in panel.text
 
 
@@ -364,20 +456,20 @@ def test_panel_word_picker_moves_marker_and_readout(panel, kv, centres, word):
     panel.controls["word"].value = word  # as the mouse would
     if word != "river":
         assert panel.text != before
-    check_panel_shows(panel, kv, centres, word, 4.0)
+    check_panel_shows(panel, kv, centres, word, 1.0)
     assert f"closer to the {EXPECTED[word]} centre" in panel.text
 
 
 def test_panel_sharpness_slider_driven_by_value(panel, kv, centres):
     panel.controls["word"].value = "hospital"
     text4 = panel.text
-    panel.controls["sharpness"].value = 8.0
+    panel.controls["sharpness"].value = 2.0
     assert panel.text != text4
-    check_panel_shows(panel, kv, centres, "hospital", 8.0)
+    check_panel_shows(panel, kv, centres, "hospital", 2.0)
 
 
 @pytest.mark.parametrize("word", list(EXPECTED))
-@pytest.mark.parametrize("sharpness", [0.0, 10.0])
+@pytest.mark.parametrize("sharpness", [0.0, 3.0])
 def test_panel_extremes_are_finite_and_drawn(panel, kv, centres, word, sharpness):
     panel.controls["sharpness"].value = panel.controls["sharpness"].min if sharpness == 0 else \
         panel.controls["sharpness"].max
@@ -395,19 +487,37 @@ def test_panel_extremes_are_finite_and_drawn(panel, kv, centres, word, sharpness
     assert ax.get_xlim()[0] <= x <= ax.get_xlim()[1] and ax.get_ylim()[0] <= y <= ax.get_ylim()[1]
 
 
-def test_panel_set_cell_and_reset(panel, kv, centres):
+def weights_shown(text):
+    """{word: weight} of the readout line 'bank attends most to: a 0.41, b 0.25'."""
+    line = next(l for l in text.splitlines() if l.startswith("bank attends most to:"))
+    pairs = [p.rsplit(" ", 1) for p in line.split(": ", 1)[1].split(", ")]
+    return {w: float(v) for w, v in pairs}
+
+
+def test_panel_set_cell_and_reset_agree_with_the_questions(panel, kv, centres):
+    text = markdown("04")
     start = panel.text
-    text = panel.set(word="hospital")
-    assert text == panel.text and "hospital 0.41, bank 0.25" in text
-    text = panel.set(word="money", sharpness=10.0)
-    assert "bank 0.60, money 0.29" in text and "closer to the town centre" in text
-    text = panel.set(word="lake", sharpness=0.0)
-    assert "tom 0.14, is 0.14" in text  # all equal: the first two of the sentence
-    assert "closer to the river centre" in text
+    q4_sharpness, q4_hospital = quoted(text, r"At the starting sharpness \(([\d.]+)\), \*hospital\* gets "
+                                             r"\*bank\*'s largest weight \(([\d.]+)\)")
+    assert q4_sharpness == panel.values()["sharpness"]
+    shown = panel.set(word="hospital")
+    assert shown == panel.text and weights_shown(shown)["hospital"] == q4_hospital
+    q3 = quoted(text, r"drag `sharpness` to ([\d.]+): \*bank\* gives ([\d.]+) of its attention to itself "
+                      r"and only ([\d.]+) to \*money\*, yet its cosine with the town centre rises from ([\d.]+) "
+                      r"to (\d\.\d+)")
+    shown = panel.set(word="money", sharpness=q3[0])
+    assert (weights_shown(shown)["bank"], weights_shown(shown)["money"]) == q3[1:3]
+    assert f"town centre:  {q3[3]:.2f} -> {q3[4]:.2f}" in shown and "closer to the town centre" in shown
+    q2 = quoted(text, r"pick \*lake\* and drag `sharpness` to (\d+)\. Every one of the 7 words gets the same "
+                      r"weight, 1/7 ≈ ([\d.]+), yet \*bank\*'s cosine with the river centre still rises from "
+                      r"([\d.]+) to (\d\.\d+)")
+    shown = panel.set(word="lake", sharpness=q2[0])
+    assert weights_shown(shown) == {"tom": q2[1], "is": q2[1]}  # all equal: the first two of the sentence
+    assert f"river centre: {q2[2]:.2f} -> {q2[3]:.2f}" in shown and "closer to the river centre" in shown
     check_panel_shows(panel, kv, centres, "lake", 0.0)
     assert panel.reset() == start
-    assert panel.values() == {"word": "river", "sharpness": 4.0}
-    check_panel_shows(panel, kv, centres, "river", 4.0)
+    assert panel.values() == {"word": "river", "sharpness": 1.0}
+    check_panel_shows(panel, kv, centres, "river", 1.0)
 
 
 def test_panel_has_reset_and_png_fallback(panel):
@@ -415,4 +525,122 @@ def test_panel_has_reset_and_png_fallback(panel):
     assert "image/png" in bundle and bundle["text/plain"].startswith("Panel: ")
     assert set(panel.controls) == {"word", "sharpness"}
     slider = panel.controls["sharpness"]
-    assert (slider.min, slider.max, slider.value) == (0.0, 10.0, 4.0)
+    assert (slider.min, slider.max, slider.value, slider.step) == (0.0, 3.0, 1.0, 0.1)
+
+
+def test_panels_fit_the_notebook_column(panel, kv):
+    """Live panels at most 5.8 in wide (580 px at 100 dpi), so that nothing is cut."""
+    own = widgets.sentence_panel(kv)
+    for p in (panel, own):
+        assert p.fig.get_size_inches()[0] <= 5.8
+    matplotlib.pyplot.close(own.fig)
+
+
+# ------------------------------------------- every word's output, the residual step
+
+
+def output_cosines(kv):
+    tokens, _, _, out = attend(embeddings.SENTENCE, kv)
+    unit = out / np.linalg.norm(out, axis=1, keepdims=True)
+    return tokens, unit @ unit.T
+
+
+def test_every_output_is_a_near_copy_as_the_prose_says(kv):
+    text = markdown("04", "## Every word gets an output", "## Your turn: change the context word")
+    tokens, C = output_cosines(kv)
+    _, X = embeddings.sentence_matrix(embeddings.SENTENCE, kv)
+    i = tokens.index
+    river, fish = quoted(text, r"\*bank\*'s output has\s+cosine ([\d.]+) with \*river\*'s output and ([\d.]+) "
+                               r"with \*fish\*'s")
+    assert (round(C[i("bank"), i("river")], 2), round(C[i("bank"), i("fish")], 2)) == (river, fish)
+    raw = quoted(text, r"their raw vectors had only ([\d.]+) and ([\d.]+)")
+    assert (round(cos(X[i("bank")], X[i("river")]), 2), round(cos(X[i("bank")], X[i("fish")]), 2)) == raw
+    small = [i(w) for w in ("is", "going", "to", "the")]
+    least = quoted(text, r"cosines of at least ([\d.]+) with each\s+other")
+    assert round(min(C[a, c] for a in small for c in small), 2) >= least
+    raw_small = min(cos(X[a], X[c]) for a in small for c in small)
+    assert raw_small < 0.5  # "although their raw vectors were very different"
+    assert "Almost every square is dark" in text and C.min() > 0.6  # dark on the -1..1 scale
+    # why: the small words spread their weight almost evenly, fish / river / bank mostly take river and fish
+    _, _, w, _ = attend(embeddings.SENTENCE, kv)
+    evenly = quoted(text, r"no word gets more than ([\d.]+) of theirs")
+    assert round(max(w[i(t)].max() for t in ("is", "to", "the")), 2) == evenly
+    for t in ("fish", "river", "bank"):
+        assert w[i(t), i("river")] + w[i(t), i("fish")] > 0.5, t
+    # and the notebook prints the same cosines
+    assert f"bank's output and river's output: cosine {river:.2f}" in outputs("04")
+
+
+def test_residual_step_numbers_as_the_prose_says(kv, centres):
+    text = markdown("04", "## Every word gets an output", "## Your turn: change the context word")
+    assert "$x + \\text{Attention}(x)$" in text and "lesson 07" in text
+    tokens, X, _, out = attend(embeddings.SENTENCE, kv)
+    b = tokens.index("bank")
+    residual = X[b] + out[b]
+    raw, alone = quoted(text, r"cosine ([\d.]+) with its raw vector,\s+against ([\d.]+) for the output alone")
+    assert (round(cos(residual, X[b]), 2), round(cos(out[b], X[b]), 2)) == (raw, alone)
+    river, before, town = quoted(text, r"cosine ([\d.]+) with\s+the river centre, up from ([\d.]+), and ([\d.]+) "
+                                       r"with the town centre")
+    assert round(cos(residual, centres["river"]), 2) == river
+    assert round(cos(X[b], centres["river"]), 2) == before
+    assert round(cos(residual, centres["town"]), 2) == town
+    assert cos(residual, centres["river"]) > cos(residual, centres["town"])  # "clearly moved to the river side"
+
+
+def test_soft_lookup_quotes_banks_weights(kv):
+    text = markdown("04", "### Attention is a soft lookup", "## Step 1")
+    tokens, _, w, _ = attend(embeddings.SENTENCE, kv)
+    b = tokens.index("bank")
+    shares = quoted(text, r"the answer is ([\d.]+) of \*river\*'s value, ([\d.]+) of\s+\*fish\*'s, ([\d.]+) of its own")
+    assert shares == tuple(round(float(w[b, tokens.index(t)]), 2) for t in ("river", "fish", "bank"))
+    assert np.all(w[b] > 0)  # "every key contributes"
+
+
+# ---------------------------------------------------------------- word order
+
+
+def attention_of(X):
+    W_q, W_k, W_v = attention.demo_head()
+    return attention.scaled_dot_product_attention(X @ W_q, X @ W_k, X @ W_v)[0]
+
+
+def test_scrambled_sentence_gives_bank_the_same_output(kv):
+    text = markdown("04", "## Attention alone does not see word order", "## Exercises")
+    scrambled = re.search(r'Scramble the sentence into \*"([^"]+)"\*', text).group(1)
+    tokens, _, _, out = attend(embeddings.SENTENCE, kv)
+    tokens_s, X_s = embeddings.sentence_matrix(scrambled, kv)
+    assert sorted(tokens_s) == sorted(tokens) and tokens_s != tokens
+    out_s = attention_of(X_s)
+    np.testing.assert_allclose(out_s[tokens_s.index("bank")], out[tokens.index("bank")], atol=1e-12)
+    assert "Lesson 06 adds positions." in text
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_attention_alone_is_permutation_equivariant(kv, seed):
+    """Property: permuting the words permutes every output the same way (any sentence, any order)."""
+    rng = np.random.default_rng(seed)
+    words = list(kv.index_to_key)
+    X = np.stack([kv[w] for w in rng.choice(words, size=rng.integers(2, 12), replace=False)])
+    perm = rng.permutation(len(X))
+    np.testing.assert_allclose(attention_of(X[perm]), attention_of(X)[perm], atol=1e-12)
+
+
+# ------------------------------------------------------------------ figures
+
+
+def test_static_figures_fit_the_column():
+    """Every static figure of 04 at most 7.0 in wide at the series' 100 dpi (700 px)."""
+    import base64
+    import struct
+
+    from notebook_text import load, source
+
+    widths = {}
+    for k, cell in enumerate(load("04")["cells"]):
+        if "pipeline_diagram" in source(cell):
+            continue  # the series' pipeline diagram, drawn by plots.pipeline_diagram for every notebook
+        for out in cell.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            if png and "application/vnd.jupyter.widget-view+json" not in out["data"]:
+                widths[k] = struct.unpack(">I", base64.b64decode(png)[16:20])[0]
+    assert len(widths) >= 4 and max(widths.values()) <= 700, widths

@@ -650,9 +650,9 @@ def ctx_sharpness_0():
             f"`{tops}`), and *bank* still leans to the river side ({river.split(' → ')[1]})")
 
 
-def ctx_sharpness_10():
-    tops, *_ = context(sharpness=10.0)
-    return f"Drag `sharpness` to **10**: {tops}"
+def ctx_sharpness_25():
+    tops, *_ = context(sharpness=2.5)
+    return f"Drag `sharpness` to **2.5**: {tops}"
 
 
 def loop_vs_matrix():
@@ -808,12 +808,12 @@ def exit_shapes():
 
 def mis1_context_weights():
     heights = {}
-    for sharp in (4.0, 0.0, 10.0):
+    for sharp in (1.0, 0.0, 2.5):
         drive("04", sharpness=sharp)
         p = panel("04")
         tokens = p.compute("river", sharp)[0]
         heights[sharp] = p.weight_bars.bars[tokens.index("river")].get_height()
-    return f"*river*'s weight goes {heights[4.0]:.2f} (sharpness 4) → {heights[0.0]:.2f} (0) → {heights[10.0]:.2f} (10)"
+    return f"*river*'s weight goes {heights[1.0]:.2f} (sharpness 1) → {heights[0.0]:.2f} (0) → {heights[2.5]:.2f} (2.5)"
 
 
 def mis1_nb03():
@@ -1044,14 +1044,14 @@ ROWS = [
     ("cosine with the river centre 0.48 → **0.96**, with the town centre 0.53 → −0.10; in the money sentence "
      "the town centre wins: 0.53 → **0.81**", bank_moves),
     ("(drop-down `context word` with river, lake, sea, money, cash, deposit, hospital, post office, restaurant; "
-     "slider `sharpness` from 0 to 10, starts at 4)", context_controls),
-    ("Start (*river*, 4.0): `bank attends most to: river 0.51, bank 0.21`, river centre 0.48 → 0.92", ctx_start),
+     "slider `sharpness` from 0 to 3, starts at 1)", context_controls),
+    ("Start (*river*, 1.0): `bank attends most to: river 0.51, bank 0.21`, river centre 0.48 → 0.92", ctx_start),
     ("`context word` = *hospital*: hospital 0.41, bank 0.25; town centre 0.53 → 0.95", ctx_hospital),
     ("`context word` = *money*: now *bank* attends most **to itself** (bank 0.32, money 0.24), and still ends up "
      "closer to the town centre (0.84)", ctx_money),
     ("Back to *river*, drag `sharpness` to **0**: every word gets 1/7 ≈ 0.14 (the readout lists `tom 0.14, is 0.14`), "
      "and *bank* still leans to the river side (0.83)", ctx_sharpness_0),
-    ("Drag `sharpness` to **10**: river 0.88, bank 0.10", ctx_sharpness_10),
+    ("Drag `sharpness` to **2.5**: river 0.88, bank 0.10", ctx_sharpness_25),
     ("(`max |loop - matrix form| = 0.0`)", loop_vs_matrix),
     # ---- notebook 05
     ("one head gives it one row to share, river 0.28 and tom 0.17; two heads give it two rows, "
@@ -1089,7 +1089,7 @@ ROWS = [
     ("(`X (9, 6)` → `Q, K, V (9, 6)` → scores `(9, 9)` → weights `(9, 9)` → output `(9, 6)`; with 2 heads: "
      "`(2, 9, 3)` per head, concatenated back to `(9, 6)`.)", exit_shapes),
     # ---- misconceptions
-    ("*river*'s weight goes 0.51 (sharpness 4) → 0.14 (0) → 0.88 (10)", mis1_context_weights),
+    ("*river*'s weight goes 0.51 (sharpness 1) → 0.14 (0) → 0.88 (2.5)", mis1_context_weights),
     ("*bank* gives *river* 0.35 but *river* gives *bank* 0.04; a word gives itself 0.15 (*bank*), while cosine "
      "similarity of a word with itself is always 1", mis1_nb03),
     ("The readout shows `q_bank = x_bank W_q = [0.00, 1.40, -0.80, 2.40, 0.40, 6.00]`",
@@ -1121,7 +1121,7 @@ ROWS = [
      lambda: temperature_steps().replace("(slider `temperature T`, with the steps ", "`temperature T`: ").rstrip(")")),
     ("`query word`: the 9 words; `mask`: none / causal; `temperature T`", glance_explorer),
     ("`context word`: river, lake, sea, money, cash, deposit, hospital, post office, restaurant; "
-     "`sharpness`: 0 to 10, step 0.5 (starts at 4)", glance_04),
+     "`sharpness`: 0 to 3, step 0.1 (starts at 1)", glance_04),
     ("`heads`: 1, 2, 3, 6; `sentence`: the river sentence or the money sentence; "
      "`sharpness × W_q`: 0 to 3, step 0.1 (starts at 1)", glance_05),
 ]
