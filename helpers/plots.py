@@ -4,7 +4,7 @@ Every drawing function draws once and returns a small object whose `update`
 changes the existing artists (image data, bar heights, text, line widths), so
 slider panels redraw in place instead of building a new figure.
 Sizes are chosen for a projector: text at 12 pt or more, labels on both axes,
-colour-blind-safe colormaps (viridis for weights, PuOr for signed scores).
+colour-blind-safe colormaps (viridis for weights, purple-gold for signed scores).
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ from .embeddings import display_word, RIVER_CLUSTER, TOWN_CLUSTER
 FONT = 13  # points; readable from the back of a classroom
 SMALL_FONT = 12
 WEIGHTS_CMAP = "viridis"  # sequential, colour-blind safe, prints in grey
-SIGNED_CMAP = "PuOr_r"  # diverging, colour-blind safe
+# Signed values (negative purple, 0 white, positive gold) share no hue with the word colours
+# below: with PuOr, orange meant both "town word" and "positive value". The purple half is
+# PuOr's; the gold half mirrors its lightness (CIELAB L* 87, 71, 52, 28, 13 at hue 90°, 35°
+# away from the vermillion of the town words), so both ends are dark and the middle pale.
+SIGNED_COLORS = ("#2D004B", "#542788", "#8073AC", "#B2ABD2", "#D8DAEB", "#F7F7F7",
+                 "#EFD8A1", "#CAAB45", "#937A19", "#504103", "#292103")
+SIGNED_CMAP = mpl.colors.LinearSegmentedColormap.from_list("purple_gold", SIGNED_COLORS)
 RIVER_COLOR = "#0072B2"  # Okabe-Ito blue
 TOWN_COLOR = "#D55E00"  # Okabe-Ito vermillion
 BANK_COLOR = "#000000"
@@ -677,8 +683,8 @@ def same_word_figure(tokens_a, X_a, tokens_b, X_b, *, word="bank", titles=None, 
 
 #: Short names of the six toy dimensions, for axes with little room.
 SHORT_DIMENSIONS = ("town", "water", "person", "place", "action", "topic")
-POSITIVE_COLOR = "#E08214"  # the orange end of SIGNED_CMAP (PuOr_r): a term that raises the score
-NEGATIVE_COLOR = "#542788"  # the purple end: a term that lowers it
+POSITIVE_COLOR = SIGNED_COLORS[-3]  # gold, from the positive half of SIGNED_CMAP: a term that raises the score
+NEGATIVE_COLOR = SIGNED_COLORS[1]  # purple, from the negative half: a term that lowers it
 UNSCALED_COLOR = TOWN_COLOR
 SCALED_COLOR = RIVER_COLOR
 
