@@ -390,7 +390,8 @@ def pipeline_layout(steps=PIPELINE_STEPS, highlight=(), *, heads=3):
     Steps before the heads form a row on top (left-aligned with the heads), the per-head
     steps a row inside `heads` stacked copies of a panel (copy 0 in front, the others
     offset behind it), the steps after them a row below (right-aligned with the heads).
-    Every row is as wide as the figure allows (7.0 in); rows too long for it wrap.
+    Every row is as wide as the figure allows (6.8 in, 700 px once saved with its padding);
+    rows too long for it wrap.
     """
     keys = [s.key for s in steps] + [HEADS]
     unknown = [h for h in highlight if h not in keys]
@@ -445,7 +446,7 @@ def pipeline_diagram(highlight=(), *, title=None, steps=PIPELINE_STEPS, heads=3)
     Like the paper's Figure 2: every head runs the whole chain (Q/K/V projections, MatMul,
     Scale, Mask, SoftMax, MatMul with V), drawn as `heads` stacked copies; then Concat and
     Linear W_o. Keys: the steps' keys (embed, qkv, matmul, scale, mask, softmax, weighted,
-    concat, project) and "heads" for the stack as a whole. 7.0 in wide, text of 11 pt or
+    concat, project) and "heads" for the stack as a whole. At most 700 px wide, text of 11 pt or
     more. Every patch and text carries its step's key as gid (panels: "heads:<copy>").
     Returns the (static) matplotlib figure.
     """
