@@ -4,10 +4,12 @@ Every drawing function draws once and returns a small object whose `update`
 changes the existing artists (image data, bar heights, text, line widths), so
 slider panels redraw in place instead of building a new figure.
 Sizes are chosen for a projector: text at 12 pt or more, labels on both axes,
-colour-blind-safe colormaps (viridis for weights, PuOr for signed scores).
+colour-blind-safe colormaps (viridis for weights, purple-gold for signed scores).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import matplotlib as mpl
@@ -19,7 +21,13 @@ from .embeddings import display_word, RIVER_CLUSTER, TOWN_CLUSTER
 FONT = 13  # points; readable from the back of a classroom
 SMALL_FONT = 12
 WEIGHTS_CMAP = "viridis"  # sequential, colour-blind safe, prints in grey
-SIGNED_CMAP = "PuOr_r"  # diverging, colour-blind safe
+# Signed values (negative purple, 0 white, positive gold) share no hue with the word colours
+# below: with PuOr, orange meant both "town word" and "positive value". The purple half is
+# PuOr's; the gold half mirrors its lightness (CIELAB L* 87, 71, 52, 28, 13 at hue 90°, 35°
+# away from the vermillion of the town words), so both ends are dark and the middle pale.
+SIGNED_COLORS = ("#2D004B", "#542788", "#8073AC", "#B2ABD2", "#D8DAEB", "#F7F7F7",
+                 "#EFD8A1", "#CAAB45", "#937A19", "#504103", "#292103")
+SIGNED_CMAP = mpl.colors.LinearSegmentedColormap.from_list("purple_gold", SIGNED_COLORS)
 RIVER_COLOR = "#0072B2"  # Okabe-Ito blue
 TOWN_COLOR = "#D55E00"  # Okabe-Ito vermillion
 BANK_COLOR = "#000000"
@@ -329,62 +337,196 @@ def embedding_map(ax, map2d, words=None, **kwargs):
 
 
 # --------------------------------------------------------- pipeline diagram
+#
+# The diagram is drawn from a list of step specs, so that later lessons can add steps
+# before the heads (word vectors, positions) or after them (Add & Norm, feed-forward)
+# by passing a longer list: steps=(*before, *PIPELINE_STEPS, *after).
+
+
+class PipelineStep(NamedTuple):
+    """One box of the pipeline. per_head=True: every head runs it (drawn inside the stack)."""
+    key: str
+    text: str
+    per_head: bool = False
+
+
+class PipelineBox(NamedTuple):
+    """A placed box, in inches from the figure's bottom-left corner.
+
+    key is the step's key, or "heads" for the panels of the stack of heads; copy is
+    0 for the front copy (the one whose steps are drawn) and 1, 2, ... for the copies
+    behind it; highlighted says whether "you are here" colours it; row counts the rows
+    from the top (the data flows left to right in a row, then down to the next row).
+    """
+    key: str
+    text: str
+    x: float
+    y: float
+    w: float
+    h: float
+    copy: int
+    highlighted: bool
+    row: int
+
 
 PIPELINE_STEPS = (
-    ("embed", "Embeddings\nX"),
-    ("qkv", "Q = XW_q\nK = XW_k\nV = XW_v"),
-    ("matmul", "MatMul\nQ Kᵀ"),
-    ("scale", "Scale\n1/√d_k"),
-    ("mask", "Mask\n(optional)"),
-    ("softmax", "SoftMax"),
-    ("weighted", "MatMul\nweights · V"),
-    ("heads", "several\nheads"),
-    ("concat", "Concat"),
-    ("project", "Linear\nW_o"),
+    PipelineStep("embed", "Embeddings X"),
+    PipelineStep("qkv", "Q = XW_q\nK = XW_k\nV = XW_v", per_head=True),
+    PipelineStep("matmul", "MatMul\nQ Kᵀ", per_head=True),
+    PipelineStep("scale", "Scale\n1/√d_k", per_head=True),
+    PipelineStep("mask", "Mask\n(optional)", per_head=True),
+    PipelineStep("softmax", "SoftMax", per_head=True),
+    PipelineStep("weighted", "MatMul\nweights · V", per_head=True),
+    PipelineStep("concat", "Concat"),
+    PipelineStep("project", "Linear W_o"),
 )
+HEADS = "heads"  # the highlight key of the stack of heads as a whole
+HIGHLIGHT_COLOR = "#F0E442"  # Okabe-Ito yellow: "you are here"
+PIPELINE_FONT = SMALL_FONT - 1  # 11 pt: the smallest text the series uses
+
+_WIDTH, _MARGIN, _GAP = 6.8, 0.08, 0.17  # inches: figure width (saved with 0.1 in padding: 700 px), edge margin, gap
+_BOX_H, _HEAD_BOX_H = 0.42, 0.66  # box heights outside and inside the heads (3 lines)
+_PAD, _OFFSET, _ROW_GAP = 0.09, 0.1, 0.36  # panel padding, offset between copies, gap between rows
+_CAPTION_H, _TOP_H = 0.32, 0.28  # the heads' caption, the "you are here" line
 
 
-def pipeline_diagram(highlight=(), *, title=None):
-    """The attention block as a row of boxes, with the `highlight`ed steps coloured.
+def _pipeline_rows(steps):
+    """Split the steps into runs: [(per_head, [step, ...]), ...] in order."""
+    rows = []
+    for step in steps:
+        if rows and rows[-1][0] == step.per_head:
+            rows[-1][1].append(step)
+        else:
+            rows.append((step.per_head, [step]))
+    return rows
 
-    Step keys: embed, qkv, matmul, scale, mask, softmax, weighted, heads,
-    concat, project. Returns the (static) matplotlib figure.
+
+def _text_width(text):
+    """Width in inches of the longest line of `text`, in bold at PIPELINE_FONT."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    bold = FontProperties(weight="bold")
+    return max(TextPath((0, 0), line, size=PIPELINE_FONT, prop=bold).get_extents().width
+               for line in text.split("\n")) / 72
+
+
+def pipeline_layout(steps=PIPELINE_STEPS, highlight=(), *, heads=3):
+    """Where each box of the pipeline goes: a list of PipelineBox, in drawing order.
+
+    Steps before the heads form a row on top (left-aligned with the heads), the per-head
+    steps a row inside `heads` stacked copies of a panel (copy 0 in front, the others
+    offset behind it), the steps after them a row below (right-aligned with the heads).
+    Every row is as wide as the figure allows (6.8 in, 700 px once saved with its padding);
+    rows too long for it wrap.
     """
-    keys = [k for k, _ in PIPELINE_STEPS]
+    keys = [s.key for s in steps] + [HEADS]
     unknown = [h for h in highlight if h not in keys]
     if unknown:
         raise ValueError(f"unknown pipeline step(s) {unknown}; choose from {keys}")
+    if heads < 1:
+        raise ValueError(f"heads must be at least 1, not {heads}")
+    inner = _WIDTH - 2 * _MARGIN - (heads - 1) * _OFFSET  # the front panel's width
+    per_row = max(1, int((inner + _GAP) // (1.2 + _GAP)))
+    rows = []  # (per_head, steps); runs outside the heads that are too long wrap to more rows
+    for per_head, run in _pipeline_rows(steps):
+        size = len(run) if per_head else per_row
+        rows += [(per_head, run[i:i + size]) for i in range(0, len(run), size)]
+
+    boxes, y = [], -_TOP_H  # y: top of the next row, measured downward from 0
+    after_heads = False
+    for k, (per_head, run) in enumerate(rows):
+        if per_head:
+            after_heads = True
+            y -= _CAPTION_H + (heads - 1) * _OFFSET
+            panel_h = _HEAD_BOX_H + 2 * _PAD
+            top = y
+            for c in reversed(range(heads)):  # back copies first, so the front one is drawn last
+                boxes.append(PipelineBox(HEADS, "", _MARGIN + c * _OFFSET, top - panel_h + c * _OFFSET,
+                                         inner, panel_h, c, HEADS in highlight, k))
+            needed = [_text_width(s.text) + 0.1 for s in run]  # bold text and a margin
+            spare = (inner - 2 * _PAD - (len(run) - 1) * _GAP - sum(needed)) / len(run)
+            if spare < 0:
+                raise ValueError(f"{len(run)} steps per head do not fit in {_WIDTH} in; shorten their texts")
+            x = _MARGIN + _PAD
+            for s, w in zip(run, needed):  # each box as wide as its text, plus an equal share
+                boxes.append(PipelineBox(s.key, s.text, x, top - _PAD - _HEAD_BOX_H, w + spare,
+                                         _HEAD_BOX_H, 0, s.key in highlight, k))
+                x += w + spare + _GAP
+            y = top - panel_h - _ROW_GAP
+        else:
+            share = min(1.5, (inner - (len(run) - 1) * _GAP) / len(run))
+            widths = [max(share, _text_width(s.text) + 0.1) for s in run]
+            span = sum(widths) + (len(run) - 1) * _GAP
+            x = _MARGIN + inner - span if after_heads else _MARGIN  # after the heads: right-aligned
+            for s, w in zip(run, widths):
+                boxes.append(PipelineBox(s.key, s.text, x, y - _BOX_H, w, _BOX_H, 0, s.key in highlight, k))
+                x += w + _GAP
+            y -= _BOX_H + _ROW_GAP
+    height = -(y + _ROW_GAP) + _MARGIN
+    return [b._replace(y=b.y + height) for b in boxes]
+
+
+def pipeline_diagram(highlight=(), *, title=None, steps=PIPELINE_STEPS, heads=3):
+    """The attention layer as boxes, with the `highlight`ed steps coloured ("you are here").
+
+    Like the paper's Figure 2: every head runs the whole chain (Q/K/V projections, MatMul,
+    Scale, Mask, SoftMax, MatMul with V), drawn as `heads` stacked copies; then Concat and
+    Linear W_o. Keys: the steps' keys (embed, qkv, matmul, scale, mask, softmax, weighted,
+    concat, project) and "heads" for the stack as a whole. At most 700 px wide, text of 11 pt or
+    more. Every patch and text carries its step's key as gid (panels: "heads:<copy>").
+    Returns the (static) matplotlib figure.
+    """
+    boxes = pipeline_layout(steps, highlight, heads=heads)
+    height = max(b.y + b.h for b in boxes) + _TOP_H
     with plt.ioff():
-        fig, ax = plt.subplots(figsize=(13, 2.6))
-    ax.set_xlim(-0.1, len(PIPELINE_STEPS) * 1.3)
-    ax.set_ylim(-0.75, 1.25)
+        fig = plt.figure(figsize=(_WIDTH, height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, _WIDTH)
+    ax.set_ylim(0, height)
     ax.axis("off")
-    for i, (key, text) in enumerate(PIPELINE_STEPS):
-        x = i * 1.3
-        on = key in highlight
-        box = FancyBboxPatch((x, 0), 1.12, 1.0, boxstyle="round,pad=0.04",
-                             facecolor="#F0E442" if on else "#F2F2F2",
-                             edgecolor="black", linewidth=2.5 if on else 1)
-        ax.add_patch(box)
-        ax.text(x + 0.56, 0.5, text, ha="center", va="center", fontsize=FONT - 0.5,
-                fontweight="bold" if on else "normal")
-        if i:
-            ax.annotate("", (x - 0.04, 0.5), (x - 0.16, 0.5),
-                        arrowprops=dict(arrowstyle="-|>", color="black", linewidth=1.2))
-    # brackets: one head = steps qkv..weighted, then the multi-head part
-    ax.plot([1.3, 1.3 * 7 - 0.25], [-0.2, -0.2], color=RIVER_COLOR, linewidth=3)
-    ax.text(1.3 * 4, -0.45, "one attention head: scaled dot-product attention",
-            ha="center", va="center", fontsize=SMALL_FONT, color=RIVER_COLOR)
-    ax.plot([1.3 * 7, 1.3 * 10 - 0.25], [-0.2, -0.2], color=TOWN_COLOR, linewidth=3)
-    ax.text(1.3 * 8.5, -0.45, "multi-head attention", ha="center", va="center",
-            fontsize=SMALL_FONT, color=TOWN_COLOR)
+    for b in boxes:
+        on = b.highlighted
+        if b.key == HEADS:
+            ax.add_patch(FancyBboxPatch((b.x, b.y), b.w, b.h, boxstyle="round,pad=0,rounding_size=0.06",
+                                        facecolor="#FBF6C8" if on else "white", edgecolor="black",
+                                        linewidth=2.2 if on else 1, gid=f"{HEADS}:{b.copy}"))
+            continue
+        ax.add_patch(FancyBboxPatch((b.x, b.y), b.w, b.h, boxstyle="round,pad=0,rounding_size=0.05",
+                                    facecolor=HIGHLIGHT_COLOR if on else "#F2F2F2", edgecolor="black",
+                                    linewidth=2.2 if on else 1, gid=b.key))
+        ax.text(b.x + b.w / 2, b.y + b.h / 2, b.text, ha="center", va="center", fontsize=PIPELINE_FONT,
+                fontweight="bold" if on else "normal", linespacing=1.1, gid=b.key)
+    arrow = dict(arrowstyle="-|>", color="black", linewidth=1.2, shrinkA=0, shrinkB=0)
+    flow = [b for b in boxes if b.key != HEADS]  # the steps the data runs through, in order
+    for a, b in zip(flow, flow[1:]):
+        if a.row == b.row:  # left to right
+            ax.annotate("", (b.x, b.y + b.h / 2), (a.x + a.w, a.y + a.h / 2), arrowprops=arrow)
+            continue
+        # the next row: down from a's row, along the gap below it, down into b
+        bottom = min(p.y for p in boxes if p.row == a.row)
+        xb = b.x + b.w / 2
+        if a.x <= xb <= a.x + a.w:  # b lies under a: straight down
+            ax.annotate("", (xb, b.y + b.h), (xb, a.y), arrowprops=arrow)
+            continue
+        xa, mid = a.x + a.w / 2, bottom - _ROW_GAP / 2
+        ax.plot([xa, xa, xb], [a.y, mid, mid], color="black", linewidth=1.2)
+        ax.annotate("", (xb, b.y + b.h), (xb, mid), arrowprops=arrow)
+    panels = [b for b in boxes if b.key == HEADS]
+    if panels:
+        front = panels[-1]
+        on = HEADS in highlight
+        ax.text(front.x + 1.0, front.y + front.h + (heads - 1) * _OFFSET + _CAPTION_H / 2,
+                "h heads in parallel, each with its own W_q, W_k, W_v",
+                ha="left", va="center", fontsize=PIPELINE_FONT, color=RIVER_COLOR,
+                fontweight="bold" if on else "normal", gid=HEADS)
     if highlight:
-        ax.text(0, 1.18, "you are here: highlighted", fontsize=SMALL_FONT, va="center",
-                color="black", style="italic")
+        ax.text(_MARGIN, height - _TOP_H / 2, "you are here: highlighted", fontsize=PIPELINE_FONT,
+                va="center", style="italic", gid="legend")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
     return fig
+
 
 
 # ---------------------------------------------------------- notebook 01 pictures
@@ -574,8 +716,8 @@ def same_word_figure(tokens_a, X_a, tokens_b, X_b, *, word="bank", titles=None, 
 
 #: Short names of the six toy dimensions, for axes with little room.
 SHORT_DIMENSIONS = ("town", "water", "person", "place", "action", "topic")
-POSITIVE_COLOR = "#E08214"  # the orange end of SIGNED_CMAP (PuOr_r): a term that raises the score
-NEGATIVE_COLOR = "#542788"  # the purple end: a term that lowers it
+POSITIVE_COLOR = SIGNED_COLORS[-3]  # gold, from the positive half of SIGNED_CMAP: a term that raises the score
+NEGATIVE_COLOR = SIGNED_COLORS[1]  # purple, from the negative half: a term that lowers it
 UNSCALED_COLOR = TOWN_COLOR
 SCALED_COLOR = RIVER_COLOR
 

@@ -14,7 +14,9 @@ the class drags"), so its numbers must be the notebooks' numbers. ROWS is a tabl
   Claims around the numbers ("the river centre wins", "every other word below 0.1")
   are asserted inside the computation.
 
-Two more tests: the minute plans add up to the 90 minutes each lesson claims, and every
+More tests: the minute plans add up to the 90 minutes each lesson claims; the table of
+*In class and at home* counts the exercises and questions the notebooks hold, and plans each
+of them once (in class or as homework); and every
 decimal number of the lesson plans, misconceptions and panel table is covered by some
 row (so a new number in the guide needs a row). Numbers about the set-up (disk sizes,
 install and run times, Python version) are not the maths' and are not checked here.
@@ -1205,3 +1207,126 @@ def test_every_decimal_number_of_the_lessons_is_checked():
             if not covered[m.start():m.end()].all():
                 missing.append(f"{m.group()} in: ...{block[max(0, m.start() - 60):m.end() + 30]}...")
     assert not missing, "numbers of GUIDE.md with no row in ROWS:\n" + "\n".join(missing)
+
+
+# ------------------------------------------------ in class and at home (the exercises)
+
+EXERCISE_HEADING = re.compile(r"^### (Exercise|Question) (\d+) · (.+)$", re.M)
+
+
+@functools.cache
+def notebook_exercises(prefix):
+    """{"Exercise": {number: title}, "Question": {number: title}} from notebook `prefix`'s headings."""
+    (path,) = NOTEBOOKS.glob(f"{prefix}_*.ipynb")
+    found = {"Exercise": {}, "Question": {}}
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":
+            for kind, k, title in EXERCISE_HEADING.findall("".join(cell["source"])):
+                found[kind][int(k)] = title.strip()
+    return found
+
+
+def plan_table():
+    """The rows of the table of *In class and at home*: {notebook or 'all': [cells]}."""
+    text = guide_raw()
+    block = text[text.index("## In class and at home"):text.index("## Before each lesson")]
+    rows = {}
+    for line in block.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") or line.startswith("| all "):
+            rows[cells[0].strip("`")] = cells[1:]
+    return rows
+
+
+def named(cell):
+    """'Exercises 2–3, Questions 4–6' -> {("Exercise", 2), ("Exercise", 3), ("Question", 4), ...}."""
+    items = set()
+    for kind, a, b in re.findall(r"(Exercise|Question)s? (\d+)(?:–(\d+))?", cell):
+        items |= {(kind, k) for k in range(int(a), int(b or a) + 1)}
+    return items
+
+
+def test_exercise_and_question_counts_are_the_notebooks():
+    rows = plan_table()
+    lessons = sorted(p.name for p in NOTEBOOKS.glob("0[1-9]_*.ipynb"))
+    assert sorted(rows) == sorted(lessons + ["all"])
+    totals = np.zeros(2, int)
+    for nb in lessons:
+        found = notebook_exercises(nb[:2])
+        counts = [len(found["Exercise"]), len(found["Question"])]
+        assert [int(rows[nb][0]), int(rows[nb][1])] == counts, nb
+        totals += counts
+    assert [int(rows["all"][0]), int(rows["all"][1])] == list(totals)
+
+
+def test_every_exercise_and_question_is_in_class_or_homework_once():
+    rows = plan_table()
+    in_class_total = homework = 0
+    for nb, cells in rows.items():
+        if nb == "all":
+            continue
+        found = notebook_exercises(nb[:2])
+        everything = {(kind, k) for kind in found for k in found[kind]}
+        in_class, at_home = named(cells[2]), named(cells[3])
+        assert not in_class & at_home, nb
+        assert in_class | at_home == everything, f"{nb}: {sorted(everything - in_class - at_home)} unplanned"
+        in_class_total += len(in_class)
+        homework += len(at_home)
+    all_row = rows["all"]
+    assert all_row[2] == f"{in_class_total} exercises"
+    exercises_home = sum(1 for nb in rows if nb != "all" for kind, _ in named(rows[nb][3]) if kind == "Exercise")
+    assert all_row[3] == f"{exercises_home} exercises, {homework - exercises_home} questions"
+
+
+def test_the_timing_tables_give_the_in_class_exercises_a_slot():
+    rows = plan_table()
+    for lesson in (1, 2):
+        block = lesson_block(lesson)
+        table = block[block.index("### Timing"):block.index("### On the projector")]
+        slots = re.findall(r"^\| \d+–\d+ \| `(\d\d)`, Exercise (\d+) \| In pairs: \*Exercise \d+ · ([^*]+)\*",
+                           table, re.M)
+        assert len(slots) == 1, f"lesson {lesson}: {slots}"
+        ((prefix, k, title),) = slots
+        (nb,) = [name for name in rows if name.startswith(prefix)]
+        assert ("Exercise", int(k)) in named(rows[nb][2])  # the table's in-class exercise
+        assert f"(lesson {lesson})" in rows[nb][2]
+        assert notebook_exercises(prefix)["Exercise"][int(k)] == title
+
+
+def test_the_softmax_exercise_is_two_lines_of_numpy():
+    """'*Exercise 1 · Softmax* (two lines of numpy)': the worked solution's function body."""
+    assert "*Exercise 1 · Softmax* (two lines of numpy)" in guide()
+    path = NOTEBOOKS / "solutions" / "03_softmax_and_masking_solutions.ipynb"
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    (code,) = [c for c in map(lambda c: "".join(c["source"]), cells) if "def my_softmax" in c]
+    body = code.split("def my_softmax")[1].split("\n\n")[0].splitlines()[1:]
+    assert len([line for line in body if line.strip() and not line.strip().startswith("#")]) == 2
+
+
+def test_the_lessons_are_three_of_the_hours():
+    """'about 4–5 hours ... the two lessons are 3 of them': the lessons' minutes. (The 4–5 hours
+    are a tester's estimate of the self-paced time, not a computation.)"""
+    minutes = sum(int(re.match(r"## Lesson \d \((\d+) min\)", lesson_block(k)).group(1)) for k in (1, 2))
+    hours = re.search(r"about (\d)–(\d) hours, the estimate of a tester.*?the two lessons are (\d) of them",
+                      guide())
+    low, high, lessons = map(int, hours.groups())
+    assert lessons == minutes / 60 < low < high
+
+
+def test_the_column_the_figures_are_designed_for():
+    """'a notebook column of about 700 CSS px: static figures are at most 700 px wide with text
+    of 11 pt or more': the pipeline diagram that opens every notebook, saved as plots.show does."""
+    import io
+
+    match = re.search(r"column of about (\d+) CSS px: static figures are at most (\d+) px wide with text "
+                      r"of (\d+) pt or more", guide())
+    column, width, points = map(int, match.groups())
+    assert column == width
+    plots.use_classroom_style()
+    fig = plots.pipeline_diagram(highlight=["softmax"])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    png_width = int.from_bytes(buf.getvalue()[16:20], "big")  # the PNG header's width field
+    assert png_width <= width
+    assert min(t.get_fontsize() for t in fig.axes[0].texts if t.get_text()) >= points
+    matplotlib.pyplot.close(fig)
