@@ -1,4 +1,4 @@
-"""Read what a stored notebook says, so that tests compare its prose with the computation.
+r"""Read what a stored notebook says, so that tests compare its prose with the computation.
 
 A number quoted in a notebook's markdown is read from the notebook here, never typed a
 second time in a test: if the prose and the maths drift apart, the test fails.
