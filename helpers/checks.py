@@ -44,6 +44,7 @@ from helpers.attention import (
     softmax,
     split_heads,
 )
+from helpers.positions import rotate, sinusoidal
 
 __all__ = [
     "check_cosine_similarity",
@@ -55,6 +56,8 @@ __all__ = [
     "check_attention",
     "check_split_heads",
     "check_multi_head",
+    "check_sinusoidal",
+    "check_rotate",
 ]
 
 RTOL, ATOL = 1e-5, 1e-8  # float32 answers pass too
@@ -871,3 +874,118 @@ def check_multi_head(multi_head):
 
     student = output_only if callable(multi_head) else multi_head
     return _check("multi_head", student, _ref_multi_head, _MULTI_CASES, _MULTI_MISTAKES)
+
+
+# ------------------------------------------------------------- positions (notebook 06)
+
+
+def _ref_sinusoidal(n, d, base=100.0):
+    return sinusoidal(n, d, base)
+
+
+def _sin_cos_swapped(n, d, base=100.0):
+    table = sinusoidal(n, d + d % 2, base)
+    table[:, 0::2], table[:, 1::2] = table[:, 1::2].copy(), table[:, 0::2].copy()
+    return table[:, :d]
+
+
+def _exponent_i_over_d(n, d, base=100.0):  # base^(i/d) with i the pair number, not 2i
+    return _waves(n, d, lambda j: base ** (-(j // 2) / d))
+
+
+def _exponent_column_over_d(n, d, base=100.0):  # base^(j/d) with j the column number
+    return _waves(n, d, lambda j: base ** (-j / d))
+
+
+def _positions_from_one(n, d, base=100.0):
+    return sinusoidal(n + 1, d, base)[1:]
+
+
+def _waves(n, d, freq_of_column):
+    """sin on even columns, cos on odd ones, column j at frequency freq_of_column(j)."""
+    p = np.arange(n)[:, None]
+    j = np.arange(d)[None, :]
+    angle = p * freq_of_column(j)
+    return np.where(j % 2 == 0, np.sin(angle), np.cos(angle))
+
+
+_SINUSOIDAL_CASES = [
+    Case("the toy table: 9 positions, 6 numbers", {"n": 9, "d": 6}, show=False),
+    Case("2 positions, 4 numbers", {"n": 2, "d": 4}, show=True),
+    Case("20 positions, 16 numbers", {"n": 20, "d": 16}),
+    Case("the paper's base 10000", {"n": 5, "d": 8, "base": 10000.0}),
+]
+
+_SINUSOIDAL_MISTAKES = [
+    (_sin_cos_swapped, "Even columns (0, 2, 4, ...) hold the sin and odd columns the cos: "
+                       "you swapped them. Row 0 must be [0, 1, 0, 1, ...]."),
+    (_positions_from_one, "Positions start at 0 (the first word), so row 0 is [0, 1, 0, 1, ...]: "
+                          "use np.arange(n), not np.arange(1, n + 1)."),
+    (_exponent_i_over_d, "The exponent is 2i/d where i counts the PAIRS: columns 2i and 2i+1 share "
+                         "the angle p / base^(2i/d). Yours uses i/d."),
+    (_exponent_column_over_d, "Columns 2i and 2i+1 share ONE angle, p / base^(2i/d): the cos column "
+                              "uses the same frequency as the sin column just before it."),
+]
+
+
+def check_sinusoidal(sinusoidal):
+    """Check `sinusoidal(n, d, base=100.0)` -> (n, d): column 2i = sin(p / base^(2i/d)),
+    column 2i+1 = cos of the same angle, positions p = 0 .. n-1."""
+    return _check("sinusoidal", sinusoidal, _ref_sinusoidal, _SINUSOIDAL_CASES, _SINUSOIDAL_MISTAKES)
+
+
+def _ref_rotate(x, positions, base=100.0):
+    return rotate(x, positions, base)
+
+
+def _rotate_backwards(x, positions, base=100.0):
+    return _turn(x, positions, base, sign=-1)
+
+
+def _rotate_halves(x, positions, base=100.0):  # pairs (i, i + d/2): the other common layout
+    d = x.shape[-1]
+    order = np.arange(d).reshape(2, d // 2).T.reshape(-1)  # 0, d/2, 1, d/2+1, ...
+    out = np.empty_like(x)
+    out[..., order] = rotate(x[..., order], positions, base)
+    return out
+
+
+def _rotate_one_frequency(x, positions, base=100.0):
+    return _turn(x, positions, base, same_angle=True)
+
+
+def _turn(x, positions, base, sign=1, same_angle=False):
+    d = x.shape[-1]
+    freqs = np.ones(d // 2) if same_angle else base ** (-np.arange(0, d, 2) / d)
+    theta = sign * np.asarray(positions, float)[:, None] * freqs[None, :]
+    a, b = x[..., 0::2], x[..., 1::2]
+    out = np.empty_like(x)
+    out[..., 0::2] = a * np.cos(theta) - b * np.sin(theta)
+    out[..., 1::2] = a * np.sin(theta) + b * np.cos(theta)
+    return out
+
+
+_ROTATE_CASES = [
+    Case("one row at position 1", {"x": np.array([[1.0, 0.0, 1.0, 0.0]]), "positions": np.array([1])},
+         show=True),
+    Case("4 words, 6 numbers", {"x": _rand(61, (4, 6)), "positions": np.arange(4)}),
+    Case("positions out of order", {"x": _rand(62, (3, 8)), "positions": np.array([5, 0, 2])}),
+    Case("a batch (2, 3, 4)", {"x": _rand(63, (2, 3, 4)), "positions": np.arange(3)},
+         hint="Only the batch case fails: take the pairs with x[..., 0::2] and x[..., 1::2], "
+              "so that any leading dimensions come along."),
+]
+
+_ROTATE_MISTAKES = [
+    (_rotate_backwards, "Your arrows turn the wrong way: (a, b) becomes "
+                        "(a cos θ − b sin θ, a sin θ + b cos θ), a turn by +θ."),
+    (_rotate_halves, "You paired number i with number i + d/2 (the 'rotate half' layout some "
+                     "libraries use). Here a pair is two neighbours: (0, 1), (2, 3), ..."),
+    (_rotate_one_frequency, "Every pair turns at its own speed: pair i by p / base^(2i/d), "
+                            "not all by p radians."),
+]
+
+
+def check_rotate(rotate):
+    """Check `rotate(x, positions, base=100.0)`: RoPE on the last axis, pairs (2i, 2i+1)
+    turned by positions[row] / base^(2i/d)."""
+    return _check("rotate", rotate, _ref_rotate, _ROTATE_CASES, _ROTATE_MISTAKES)

@@ -58,11 +58,15 @@ def build(name):
     if name == "05 multi-head":
         W_q, W_k, W_v, W_o, _ = attention.demo_heads()
         return widgets.multi_head_panel(vectors, W_q, W_k, W_v, W_o)
+    if name.startswith("06 "):
+        from helpers.lessons import word_order
+        return getattr(word_order, f"{name[3:]}_panel")()
     raise ValueError(name)
 
 
 PANELS = ["00 word vector", "01 bank vector", "02 bank embedding", "02 scaling", "03 temperature",
-          "03 explorer", "04 bank context", "04 own sentence", "05 multi-head"]
+          "03 explorer", "04 bank context", "04 own sentence", "05 multi-head",
+          "06 waves", "06 order", "06 previous_word", "06 rope"]
 
 
 def is_slider(control):

@@ -22,10 +22,11 @@ def slide_type(cell):
     return cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
 
 
-def test_there_are_notebooks_and_solutions():
-    names = [p.name for p in NOTEBOOKS]
-    assert len([n for n in names if n.endswith("_solutions.ipynb")]) == 5
-    assert {n[:2] for n in names} >= {"00", "01", "02", "03", "04", "05"}
+def test_every_lesson_after_00_has_its_solutions():
+    lessons = sorted(p.stem for p in NOTEBOOKS if not p.name.endswith("_solutions.ipynb"))
+    solutions = sorted(p.stem.removesuffix("_solutions") for p in NOTEBOOKS if p.name.endswith("_solutions.ipynb"))
+    assert lessons[0].startswith("00_") and len(lessons) >= 7
+    assert solutions == lessons[1:]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

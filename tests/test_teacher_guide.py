@@ -1128,6 +1128,100 @@ ROWS = [
      "`sharpness × W_q`: 0 to 3, step 0.1 (starts at 1)", glance_05),
 ]
 
+# ---------------------------------------------- Part II, notebook 06 (word order)
+
+
+def nb06_panels():
+    from helpers.lessons import word_order
+    return {"waves": word_order.waves_panel(), "order": word_order.order_panel(),
+            "previous": word_order.previous_word_panel(), "rope": word_order.rope_panel()}
+
+
+@functools.cache
+def nb06(name):
+    return nb06_panels()[name]
+
+
+def nb06_shuffle():
+    line = stored_line("06", "bank -> river")
+    a, b = re.findall(r"\d+\.\d+", line)
+    assert a == b  # the same weight in both orders
+    return [float(a), float(b)]
+
+
+def nb06_waves():
+    p = nb06("waves")
+    periods = [float(p.set(dimension=dim, position=8).split("repeats every ")[1].split()[0]) for dim in (0, 4)]
+    p.reset()
+    return [8, 0, 4] + periods
+
+
+def nb06_order():
+    from helpers.lessons import word_order
+    p = nb06("order")
+    assert p.set(strength=0.0).endswith("the same in both orders")
+    p.set(strength=1.0)
+    tokens, _, w = word_order.head_weights(embeddings.SENTENCE, 1.0)
+    tokens_r, _, w_r = word_order.head_weights(word_order.ORDERS["reversed"], 1.0)
+    p.reset()
+    return [0, 1, 0, 1, w[tokens.index("bank"), tokens.index("river")],
+            w_r[tokens_r.index("bank"), tokens_r.index("river")]]
+
+
+def nb06_previous():
+    p = nb06("previous")
+    means = [float(p.set(strength=s).split("mean ")[1]) for s in (3.0, 0.0)]
+    p.reset()
+    return [3, 0] + means
+
+
+def nb06_rope():
+    p = nb06("rope")
+    scores = {float(p.set(query_position=a, key_position=b).split("score ")[1]) for a, b in ((8, 7), (5, 4))}
+    p.reset()
+    assert len(scores) == 1
+    return [8, 7, 5, 4, scores.pop()]
+
+
+def nb06_range(ctl, starts=False):
+    text = f"`{ctl.description}`: {ctl.min:g} to {ctl.max:g}"
+    text += f", step {ctl.step:g}" if ctl.step != 1 else ""
+    return text + (f" (starts at {ctl.value:g})" if starts else "")
+
+
+def glance_06(name):
+    def glance():
+        panel = nb06(name)
+        panel.reset()
+        c = panel.controls
+        if name == "waves":
+            return f"{nb06_range(c['dimension'])}; {nb06_range(c['position'])}"
+        if name == "order":
+            return f"{nb06_range(c['strength'])}; `{c['order'].description}`: {', '.join(c['order'].options)}"
+        if name == "previous":
+            return f"{nb06_range(c['strength'], True)}; {nb06_range(c['sharpness'], True)}"
+        q, k = c["query_position"], c["key_position"]
+        assert (q.min, q.max) == (k.min, k.max)
+        return f"`{q.description}`, `{k.description}`: {q.min} to {q.max}"
+    return glance
+
+
+ROWS += [
+    ("`bank -> river` is 0.35 in the sentence and 0.35 reversed", nb06_shuffle),
+    ("at `position` 8, drag `dimension` from 0 to 4: the first wave repeats every 6.3 positions, the slowest "
+     "every 135.4", nb06_waves),
+    ("drag `positions ×` from 0 to 1. At 0 the two rows of bars match word for word; at 1 *bank*'s weight on "
+     "*river* is 0.21 in the sentence and 0.85 reversed", nb06_order),
+    ("drag `positions ×` from 3 down to 0: the mean weight on the previous word falls from 0.95 to 0.13",
+     nb06_previous),
+    ("set query 8 and key 7, then query 5 and key 4: the score is 2.65 both times", nb06_rope),
+    ("`dimension`: 0 to 5; `position`: 0 to 8", glance_06("waves")),
+    ("`positions ×`: 0 to 2, step 0.1; `other order`: reversed, shuffled, moved", glance_06("order")),
+    ("`positions ×`: 0 to 4, step 0.25 (starts at 3); `sharpness`: 1 to 12 (starts at 8)",
+     glance_06("previous")),
+    ("`query at`, `key at`: 0 to 8", glance_06("rope")),
+]
+
 NUMBER = re.compile(r"[−-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[−-]?\d+(?:\.\d+)?")
 
 
