@@ -784,7 +784,7 @@ class TermByTerm:
     Top axes: three rows of six coloured cells, q (the query), k (one key) and
     their elementwise product q×k, one column per dimension, with the value
     written in each cell. All three rows share ONE symmetric colour scale, from
-    -vmax to vmax (orange positive, purple negative), shown by a colour bar next
+    -vmax to vmax (gold positive, purple negative), shown by a colour bar next
     to the cells: a pale cell is a small number whichever row it is in.
     vmax=None takes snap_up(largest absolute value of the first q, k and q×k), at least 1;
     a slider panel passes the largest value its sliders can reach, so the scale never moves.

@@ -4,6 +4,7 @@ Numbers the prose quotes are read from the notebook's text (tests/notebook_text.
 and compared with the computation; nothing is copied from the stored outputs.
 """
 
+import ast
 import itertools
 
 import matplotlib
@@ -14,10 +15,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from helpers import embeddings as E  # noqa: E402
+from helpers import plots  # noqa: E402
 from helpers.attention import demo_head, scaled_dot_product_attention  # noqa: E402
 from helpers.lessons import word_order as L  # noqa: E402
 from helpers.positions import angles, sinusoidal  # noqa: E402
-from notebook_text import markdown, quoted  # noqa: E402
+from notebook_text import load, markdown, quoted, source  # noqa: E402
 
 TEXT = markdown("06")
 
@@ -205,3 +207,21 @@ def test_rope_panel_moving_both_keeps_the_score(panels):
     point = panel.fig.axes[1].lines[1]
     assert point.get_xdata()[0] == -4
     assert point.get_ydata()[0] == pytest.approx(L.rope_score(q, k, 2, 6))
+
+
+# ------------------------------------------------------------ the pipeline
+
+
+def test_pipeline_highlights_positions_and_rotary_as_00s_map_says():
+    calls = [n for c in load("06")["cells"] if c["cell_type"] == "code"
+             for n in ast.walk(ast.parse(source(c).replace("%matplotlib widget", "")))
+             if isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "pipeline_diagram"]
+    (call,) = calls
+    highlight = ast.literal_eval(next(k.value for k in call.keywords if k.arg == "highlight"))
+    fig = plots.pipeline_diagram(highlight=highlight, steps=L.PIPELINE)
+    bold = [t.get_text() for t in fig.axes[0].texts if t.get_fontweight() == "bold"]
+    assert len(bold) == 2 and "X + P" in bold[0] and "rotary" in bold[1]
+    (row,) = [ln for ln in markdown("00", "## The map of the series").splitlines() if ln.startswith("| **06 ")]
+    assert row.rstrip(" |").endswith("positions, rotary")
+    assert fig.get_size_inches()[0] <= 7.0
+

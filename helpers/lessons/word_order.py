@@ -22,6 +22,11 @@ from ..positions import angles, rotate, sinusoidal
 from ..widgets import Panel, int_slider, slider
 
 TOY_BASE = 100.0
+#: The series' pipeline with this lesson's two steps: positions added to X (absolute), or
+#: Q and K turned in every head (rotary; drawn in the projection box, the row of a head is full).
+PIPELINE = (plots.PIPELINE_STEPS[0], plots.PipelineStep("positions", "+ positions\nX + P"),
+            plots.PipelineStep("rope", "Q, K, V;\nrotary: turn\nQ and K", per_head=True),
+            *plots.PIPELINE_STEPS[2:])
 #: The same nine words in other orders (for the order panel).
 ORDERS = {
     "reversed": "bank river the at fish to going is Tom",
