@@ -236,7 +236,7 @@ if anywidget is not None:
             patch = scene.patch_from(self.scene)
             self.scene = scene
             if patch:
-                self.send({"rev": self.rev, "set": patch})
+                self.send({"rev": self.rev, **patch})
 
         def _on_front_msg(self, _widget, content, _buffers):
             if content.get("want") == "whole":
