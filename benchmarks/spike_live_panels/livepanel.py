@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 
 import ipywidgets as W
 import traitlets
@@ -45,8 +46,13 @@ def _name(k):
 
 
 def _fmt(v):
-    """Numbers to 0.1 px (sharp enough at device pixel ratio 2), everything else as str."""
-    return f"{v:.1f}" if isinstance(v, float) else str(v)
+    """Numbers to 0.1 px (sharp enough at device pixel ratio 2), everything else as str.
+    NaN and infinities raise ValueError: the panel shows a message and keeps its last picture."""
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError(f"this picture cannot be drawn: a coordinate is {v}")
+        return f"{v:.1f}"
+    return str(v)
 
 
 def attrs_markup(**attrs):

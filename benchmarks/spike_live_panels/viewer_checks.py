@@ -97,7 +97,7 @@ def check_rise(browser, screens):
             time.sleep(1.5)  # RISE scrolls to the slide's cell after a change
             state = ("() => { const s = document.querySelector('.reveal .slides > section.present');"
                      " const o = s.querySelector('.jp-OutputArea-output');"
-                     f" return {{sig: ({SIGNATURE})(o), text: o.innerText,"
+                     f" return {{sig: ({SIGNATURE})(o), text: Array.from(o.querySelectorAll('pre')).map(e => e.innerText).join('|'),"
                      " errors: s.querySelectorAll('.jupyter-widgets-error-widget').length}; }")
             before = frame.evaluate(state)
             h = frame.locator(".reveal .slides > section.present .noUi-handle").first
@@ -107,15 +107,19 @@ def check_rise(browser, screens):
             page.mouse.down()
             page.mouse.move(x + 40, y, steps=6)
             page.mouse.up()
-            time.sleep(3)
+            try:
+                frame.wait_for_function(f"(b) => ({state})().sig !== b", arg=before["sig"], timeout=10_000)
+            except Exception:  # noqa: BLE001
+                pass
             after = frame.evaluate(state)
             print(f"RISE {name}: drawn, widget errors {before['errors']}, after a drag: picture "
                   f"{'changed' if after['sig'] != before['sig'] else 'UNCHANGED'}, text "
-                  f"{'changed' if after['text'] != before['text'] else 'UNCHANGED'}")
+                  f"{'changed' if after['text'] != before['text'] else 'UNCHANGED'} (readout <pre>)")
             if screens:
                 page.screenshot(path=str(screens / f"rise_slide{slide}.png"))
         errs = handle.console.errors
-        print(f"RISE: {len(errs)} console error(s)" + "".join(f"\n   {e.splitlines()[0][:200]}" for e in errs[:6]))
+        kinds = sorted({e.splitlines()[0][:160].split("(http")[0] for e in errs})
+        print(f"RISE: {len(errs)} console error(s), distinct:" + "".join(f"\n   {k}" for k in kinds))
         print(f"RISE: non-loopback requests: {handle.console.external_requests or 'none'}")
         handle.close()
     finally:
