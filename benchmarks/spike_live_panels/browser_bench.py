@@ -61,6 +61,20 @@ TARGETS = [  # (name, cell source)
     ("04 html", "p04b = panels.bank_context_panel(vectors=vectors, view='html')\np04b"),
 ]
 
+# After the presses: the kernel's current markup of each SVG view, printed by a cell run then,
+# must equal the view's DOM (the browser applied every patch as the kernel computed it).
+DOM_CELLS = [("05 patch", "print(p05a.scene.live_markup())"), ("05 html", "print(p05b.scene.live_markup())"),
+             ("04 patch", "print(p04a.scene.live_markup())"), ("04 html", "print(p04b.scene.live_markup())")]
+
+SAME_DOM_JS = """([viewCell, printCell]) => {
+  const cells = window.__bt.panel().content.widgets;
+  const out = cells[viewCell].node.querySelector('.jp-OutputArea');
+  const view = out.querySelector('.lp-view') || out.querySelector('.widget-html-content svg').closest('.widget-html-content');
+  const text = cells[printCell].node.querySelector('.jp-OutputArea-output pre').textContent.trim();
+  const kernel = new DOMParser().parseFromString(text, 'text/html').body.firstElementChild;
+  return kernel.isEqualNode(view.firstElementChild);
+}"""
+
 MEASURE_JS = """
 (() => {
   const cells = () => window.__bt.panel().content.widgets;
@@ -134,11 +148,13 @@ def main(argv=None):
     ap.add_argument("--width", type=int, default=1400, help="viewport width (CSS px)")
     ap.add_argument("--screens", type=Path, help="save a screenshot of each panel here")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--check-dom", action="store_true",
+                    help="after the presses, compare each SVG view's DOM with the kernel's markup")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
     names = ["bare"] + [n for n, _ in TARGETS]
-    cells = [SETUP, BARE] + [src for _, src in TARGETS]
+    cells = [SETUP, BARE] + [src for _, src in TARGETS] + [src for _, src in DOM_CELLS]
     ms = {n: [] for n in names}
     misses = {n: 0 for n in names}
     t_start = time.monotonic()
@@ -186,6 +202,14 @@ def main(argv=None):
                         done[n] += 1
                         arrow[n] = "ArrowLeft" if arrow[n] == "ArrowRight" else "ArrowRight"
                         page.wait_for_timeout(args.gap_ms)
+            if args.check_dom:
+                page.wait_for_timeout(1000)
+                for k, (n, _) in enumerate(DOM_CELLS):
+                    printed = len(cells) - len(DOM_CELLS) + k
+                    drv.run_cell(page, printed)
+                    page.wait_for_timeout(300)
+                    same = page.evaluate(SAME_DOM_JS, [names.index(n) + 1, printed])
+                    print(f"{n}: view DOM after the presses == kernel's markup: {same}")
             errors, _ = drv.callback_errors_since(page, 0)
             if errors or console.errors:
                 print("errors:", (errors + console.errors)[:3], file=sys.stderr)

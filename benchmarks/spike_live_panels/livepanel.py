@@ -122,9 +122,13 @@ class Scene:
             else:
                 body.append(self._element(p[0], next(counter), p[2], p[3], p[4]))
         index = f' data-i="{next(counter)}"' if key is not None else ""
-        style = f"max-width:100%;height:auto;{FONT}" + ("" if shown else ";display:none")
+        style = self._tile_style(shown)
         return (f'<svg xmlns="http://www.w3.org/2000/svg"{position} viewBox="0 0 {w} {h}" width="{w}" '
                 f'height="{h}" style="{style}"{index}>{"".join(body)}</svg>')
+
+    @staticmethod
+    def _tile_style(shown):
+        return f"max-width:100%;height:auto;{FONT}" + ("" if shown else ";display:none")
 
     def live_markup(self):
         """The live view's markup: the tiles in a wrapping flex row; keyed parts numbered in order."""
@@ -164,7 +168,7 @@ class Scene:
                     if p.__class__ is not str:
                         self._keyed[p[1]] = (p[3], p[4])
                 if key is not None:
-                    self._keyed[key] = ({"display": "" if shown else "none"}, None)
+                    self._keyed[key] = ({"style": self._tile_style(shown)}, None)
         return self._keyed
 
     def patch_from(self, old):
@@ -204,8 +208,7 @@ function render({ model, el }) {
       for (let k = 0; k < flat.length; k += 2) {
         const n = nodes[flat[k]];
         if (!n) continue;
-        if (name === "display") n.style.display = flat[k + 1];
-        else n.setAttribute(name, flat[k + 1]);
+        n.setAttribute(name, flat[k + 1]);
       }
     }
     const t = msg.t || [];
