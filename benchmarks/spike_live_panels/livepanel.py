@@ -281,7 +281,8 @@ class LivePanel:
         self.error = ""
         scene, self.text = draw(**self.values())
         self.readout.value = self._pre(self.text)
-        self.view = (PatchView if view == "patch" else HtmlView)(scene)
+        patch = view == "patch" and anywidget is not None  # without anywidget: design (b)
+        self.view = (PatchView if patch else HtmlView)(scene)
         for w in self.controls.values():
             w.observe(lambda change: self.refresh(), names="value")
         self._box = None
