@@ -66,6 +66,11 @@ def words_of(text):
     return [w.replace(" ", "_").lower() for w in re.findall(r"\*([^*]+)\*", text)]
 
 
+def plt_cmap(cmap):
+    """A colormap given by name or as a Colormap object."""
+    return matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
+
+
 def cos(a, b):
     return float(E.cosine_similarity(np.asarray(a, float), np.asarray(b, float)))
 
@@ -214,7 +219,7 @@ def test_heatmap_dark_squares_and_pale_cells_as_described(kv):
     assert quoted(text, r"none below (−?\d+(?:\.\d+)?)") == round(min(S[p] for p in between), 2)
     # the picture: every square cell is darker than every cell between the groups, and darker
     # than the scale's middle (true for any diverging map with dark ends and a light middle)
-    middle = float(np.array(matplotlib.colormaps[plots.SIGNED_CMAP](0.5))[:3] @ [0.299, 0.587, 0.114])
+    middle = float(np.array(plt_cmap(plots.SIGNED_CMAP)(0.5))[:3] @ [0.299, 0.587, 0.114])
     assert max(luminance[p] for p in squares) < min(luminance[p] for p in between)
     assert max(luminance[p] for p in squares) < middle
 
