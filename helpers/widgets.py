@@ -115,6 +115,11 @@ MAX_BACKGROUNDS = 10
 MAX_LIMITS = 12
 
 
+def wrapping():
+    """The layout of a row of widgets that wraps onto the next line in a narrow column."""
+    return W.Layout(flex_flow="row wrap", max_width="100%")
+
+
 class Panel:
     """Controls, a figure updated in place, and a readout; call `display(panel)` to show it.
 
@@ -193,7 +198,8 @@ class Panel:
         if self.error:  # this input worked: take the last error's message away
             self.error = ""
             self.message.value = ""
-        self.readout.value = f"<pre style='font-size:14px; margin:0'>{html.escape(self.text)}</pre>"
+        self.readout.value = (f"<pre style='font-size:14px; margin:0; white-space:pre-wrap'>"
+                              f"{html.escape(self.text)}</pre>")
         if getattr(self.fig.canvas, "syncing_data_url", True):  # no browser shows it (yet)
             self.fig.canvas.draw_idle()
         else:
@@ -364,7 +370,7 @@ class Panel:
             if self._columns > 1:
                 per = -(-len(controls) // self._columns)
                 cols = [W.VBox(controls[i:i + per]) for i in range(0, len(controls), per)]
-                control_box = W.HBox(cols)
+                control_box = W.HBox(cols, layout=wrapping())
             else:
                 control_box = W.VBox(controls)
             header = [W.HTML(f"<b style='font-size:15px'>{html.escape(self.title)}</b>")] if self.title else []
@@ -374,7 +380,9 @@ class Panel:
                 with figure:
                     from IPython.display import display
                     display(self.fig)
-            self._box = W.VBox(header + [W.HBox([control_box, self.reset_button]), figure,
+            # the rows wrap, so that the controls fit a narrow column (about 590 CSS px on a
+            # 1024 x 768 laptop with the file browser open) instead of running past it
+            self._box = W.VBox(header + [W.HBox([control_box, self.reset_button], layout=wrapping()), figure,
                                          self.readout, self.message],
                                layout=W.Layout(align_items="flex-start"))
         return self._box
@@ -405,7 +413,7 @@ def word_vector_panel(vectors, words=None):
     from .embeddings import DIMENSIONS, display_word
 
     words = list(vectors.key_to_index) if words is None else list(words)
-    fig, ax = plots.new_figure(figsize=(7, 3.6))
+    fig, ax = plots.new_figure(figsize=(5.7, 3.6))  # a live canvas: at most 5.8 in (580 px) wide
     bars = plots.Bars(ax, DIMENSIONS, vectors[words[0]], ylim=(-1.6, 1.6),
                       color=plots.RIVER_COLOR, ylabel="value")
     title = ax.set_title("1.00 × vector of a word")  # real text set by update; here it reserves room

@@ -82,6 +82,10 @@ def test_with_base_10000_the_slow_waves_get_through_a_sixteenth_of_a_cycle():
     assert 0.25 <= cycles(L.TOY_BASE)[1] < 0.3
 
 
+def test_the_fast_wave_comes_back_every_2_pi_positions():
+    assert quoted(TEXT, r"fast wave comes back every ([\d.]+) positions") == round(2 * np.pi / angles([1], 6, L.TOY_BASE)[0, 0], 1)
+
+
 def test_row_0_every_row_different_neighbours_alike():
     P = sinusoidal(9, 6, L.TOY_BASE)
     np.testing.assert_array_equal(P[0], [0, 1, 0, 1, 0, 1])
@@ -202,7 +206,7 @@ def test_rope_panel_moving_both_keeps_the_score(panels):
     panel.set(query_position=5, key_position=4)
     assert panel.text.split("score ")[1] == first
     panel.set(query_position=2, key_position=6)
-    assert "distance -4" in panel.text
+    assert "offset -4" in panel.text
     q, k = L.bank_query_river_key()
     point = panel.fig.axes[1].lines[1]
     assert point.get_xdata()[0] == -4

@@ -236,8 +236,8 @@ def rope_panel(n=9, base=TOY_BASE, figsize=(5.7, 3.2)):
     """Rotary positions: bank's query and river's key, turned to their positions.
 
     Controls: `query_position`, `key_position` (0..n-1). Left: the first pair of
-    numbers of q and k as arrows; right: the score against the distance, which is
-    all the score depends on.
+    numbers of q and k as arrows; right: the score against the offset p_q - p_k, which
+    is all that the positions change in it.
     """
     q, k = bank_query_river_key()
     distances = np.arange(-(n - 1), n)
@@ -268,9 +268,9 @@ def rope_panel(n=9, base=TOY_BASE, figsize=(5.7, 3.2)):
         arrow_k.xy = (k_rot[0], k_rot[1])
         score = rope_score(q, k, query_position, key_position, base)
         point.set_data([query_position - key_position], [score])
-        return (f"bank's query at {query_position}, river's key at {key_position}: distance "
+        return (f"bank's query at {query_position}, river's key at {key_position}: offset "
                 f"{query_position - key_position}, score {score:.2f}")
 
     controls = {"query_position": int_slider("query at", n - 1, 0, n - 1),
                 "key_position": int_slider("key at", n - 2, 0, n - 1)}
-    return Panel(controls, fig, update, title="Rotary positions: only the distance counts")
+    return Panel(controls, fig, update, title="Rotary positions: only the offset counts")
