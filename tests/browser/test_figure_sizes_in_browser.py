@@ -51,11 +51,11 @@ SCREENS = [
 
 
 def lesson_paths() -> list[str]:
-    """Server-relative paths of the lessons 00-05 (or BROWSER_TEST_NOTEBOOKS)."""
+    """Server-relative paths of the lessons (or BROWSER_TEST_NOTEBOOKS)."""
     override = os.environ.get("BROWSER_TEST_NOTEBOOKS")
     if override:
         return [p for p in override.split(os.pathsep) if p]
-    return [f"notebooks/{p.name}" for p in sorted((REPO_ROOT / "notebooks").glob("0[0-5]_*.ipynb"))]
+    return [f"notebooks/{p.name}" for p in sorted((REPO_ROOT / "notebooks").glob("0[0-9]_*.ipynb"))]
 
 
 # Measures, for every cell (index as in the .ipynb), each output area's content
