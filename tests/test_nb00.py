@@ -3,7 +3,7 @@
 - "Why attention at all?": the photo analogy (the eye jumps to the boy instead of scanning
   pixel by pixel), and the words it says *bank* takes most from, which must be the words the
   series' head actually gives *bank* the largest weights.
-- GPT (decoder blocks, a causal mask: each word sees only the words before it) and BERT
+- GPT (decoder blocks, a causal mask: each word sees only itself and the words before it) and BERT
   (encoder blocks, no causal mask: every word sees the whole sentence), checked on the
   helpers' mask and attention, and the notebook it points to really builds that mask.
 - 00 stays short, and the diagram it shows comes before the lessons' map.
@@ -45,7 +45,7 @@ def test_the_words_bank_takes_most_from_are_the_heads_largest_weights():
 
 def test_gpt_decoder_causal_mask_each_word_sees_only_the_words_before_it():
     text = why_section()
-    assert re.search(r"\*\*GPT\*\*.*\*decoder\* blocks.*\*\*causal mask\*\*\s+lets each word see only\s+"
+    assert re.search(r"\*\*GPT\*\*.*\*decoder\* blocks.*\*\*causal mask\*\*\s+lets each word see only\s+itself and\s+"
                      r"the words before it", text, re.S)
     n = len(embeddings.tokenize(embeddings.SENTENCE))
     _, weights = story_weights(attention.causal_mask(n))

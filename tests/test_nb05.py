@@ -314,9 +314,9 @@ def test_attention_weights_grow_with_the_heads(vectors):
     counts = {h: run(vectors, num_heads=h)[3].size for h in (1, 2, 3, 6)}  # h x n x n weights
     assert counts[6] == 6 * counts[1]
     assert quoted(text, r"six heads make (\d+) weights where one head makes (\d+);") == (counts[6], counts[1])
-    words, heads_, grid = quoted(text, r"a text of ([\d,]+) words the paper's (\d) heads make ([\d,]+) in")
+    words, heads_, grid = quoted(text, r"a text of ([\d,]+) tokens the paper's (\d) heads make ([\d,]+) attention")
     assert grid == heads_ * words ** 2
-    assert quoted(text, r"far more than the layer's ([\d,]+) weights") == 4 * 512 ** 2
+    assert quoted(text, r"far more than the layer's ([\d,]+) parameters") == 4 * 512 ** 2
     printed = outputs(NB)
     for h, count in counts.items():
         assert f"attention weights with {h} head(s): {h} x 9 x 9 = {count}" in printed
@@ -328,7 +328,7 @@ def test_the_summary_says_sub_layer_and_names_what_the_block_adds():
     assert "whole block" not in prose()
     assert "**multi-head attention sub-layer**" in text
     for part in ("positions", "residual connection", "layer normalisation", "feed-forward network",
-                 "06 (positions)", "07 (the block)"):
+                 "06 (positions)", "07 (the block, in preparation)"):
         assert part in text, part
 
 
