@@ -6,8 +6,9 @@ Two screens, as a class sees them (teacher/GUIDE.md tells teachers to zoom):
 - ``projector``: a 1280 x 800 window zoomed to 150 %, which the page sees as a
   853 x 533 CSS px viewport with device pixel ratio 1.5; left sidebar collapsed.
 
-For each notebook at each screen: open it, Run All (live panels need the kernel),
-then for every output of every cell:
+For each notebook: open it in the first screen's window and Run All (live panels need
+the kernel), then measure at each screen (the page is switched to the second screen's
+window size, pixel ratio and sidebar without running again); for every output of every cell:
 
 - each output image (``.jp-RenderedImage img``) is shown at >= 75 % of its natural
   CSS width (the ``width`` JupyterLab gives it from the output's metadata, else the
@@ -205,17 +206,23 @@ def summary(path: str, screen: Screen, measured: dict, images, boxes) -> str:
     return line
 
 
-@pytest.mark.parametrize("path", lesson_paths())
-@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
-def test_figures_fit_and_stay_large(browser, lab_server, request, screen: Screen, path: str):
-    def close():
-        handle.close()
-        lab_server.shutdown_sessions()
+def switch_screen(handle: PageHandle, screen: Screen) -> None:
+    """Show the open page as `screen` shows it: the window size, the device pixel ratio (a
+    browser zoom) and the file browser, without running the notebook again."""
+    cdp = handle.page.context.new_cdp_session(handle.page)
+    width, height = screen.viewport
+    cdp.send("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": screen.device_scale_factor, "mobile": False})
+    handle.page.evaluate("(open) => open ? window.jupyterapp.shell.activateById('filebrowser')"
+                         " : window.jupyterapp.shell.collapseLeft()", screen.file_browser_open)
+    handle.page.wait_for_function(f"() => window.innerWidth === {width} && "
+                                  f"window.devicePixelRatio === {screen.device_scale_factor}", timeout=10_000)
+    handle.page.wait_for_timeout(500)  # the layout settles, ipympl applies the new pixel ratio
+    handle.page.wait_for_function(READY_JS, timeout=60_000, polling=200)
 
-    handle = PageHandle(browser, lab_server, f"{screen.name}:{path}",
-                        viewport=screen.viewport, device_scale_factor=screen.device_scale_factor)
-    request.addfinalizer(close)  # runs after the failure hook's screenshot
-    open_and_run(handle, lab_server, path, screen)
+
+def check_screen(handle: PageHandle, screen: Screen, path: str) -> tuple[str, list[str]]:
+    """(summary line, failure lines) of the page as it is now, seen as `screen`."""
     measured = handle.page.evaluate(MEASURE_JS)
     failures, images, boxes = offending(measured, path)
     line = summary(path, screen, measured, images, boxes)
@@ -226,8 +233,48 @@ def test_figures_fit_and_stay_large(browser, lab_server, request, screen: Screen
             f"{path}: the notebook scrolls sideways ({scroll['scrollWidth']} px of content "
             f"in {scroll['clientWidth']} px)"
         )
-    assert measured["cells"], f"{path}: no output measured"
-    assert not failures, f"{line}\n{len(failures)} problems:\n" + "\n".join(failures)
+    if not measured["cells"]:
+        failures.append(f"{path}: no output measured")
+    save_screenshots(handle, screen, path, measured)
+    return line, [f"[{screen.name}] {f}" for f in failures]
+
+
+@pytest.mark.parametrize("path", lesson_paths())
+def test_figures_fit_and_stay_large(browser, lab_server, request, path: str):
+    """The notebook runs once, in the first screen's window; the page is then switched to the
+    second screen (window size, pixel ratio, sidebar) and measured again."""
+    def close():
+        handle.close()
+        lab_server.shutdown_sessions()
+
+    first = SCREENS[0]
+    handle = PageHandle(browser, lab_server, f"{first.name}:{path}",
+                        viewport=first.viewport, device_scale_factor=first.device_scale_factor)
+    request.addfinalizer(close)  # runs after the failure hook's screenshot
+    open_and_run(handle, lab_server, path, first)
+    lines, failures = [], []
+    for k, screen in enumerate(SCREENS):
+        if k:
+            switch_screen(handle, screen)
+        line, found = check_screen(handle, screen, path)
+        lines.append(line)
+        failures += found
+    assert not failures, "\n".join(lines) + f"\n{len(failures)} problems:\n" + "\n".join(failures)
+
+
+def save_screenshots(handle: PageHandle, screen: Screen, path: str, measured: dict) -> None:
+    """With BROWSER_TEST_SCREENSHOTS=DIR, save the window as a class sees it, scrolled to each
+    cell with a figure: DIR/<screen>-<notebook>-cell<k>.png (for a person to look at)."""
+    folder = os.environ.get("BROWSER_TEST_SCREENSHOTS")
+    if not folder:
+        return
+    os.makedirs(folder, exist_ok=True)
+    stem = path.rsplit("/", 1)[-1].removesuffix(".ipynb")
+    for cell in sorted({out["cell"] for out in measured["cells"]}):
+        handle.page.evaluate("(k) => window.jupyterapp.shell.currentWidget.content.widgets[k]"
+                             ".node.scrollIntoView({block: 'start'})", cell)
+        handle.page.wait_for_timeout(150)
+        handle.page.screenshot(path=os.path.join(folder, f"{screen.name}-{stem}-cell{cell:02d}.png"))
 
 
 # A notebook written for the check itself: one static image and one live panel that fit the
