@@ -20,17 +20,10 @@ import numbers
 
 import numpy as np
 
+from .attention import _check_positive_int as _positive_int
 from .attention import as_float_array
 
 __all__ = ["sinusoidal", "rotate", "angles"]
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})")
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return int(value)
 
 
 def _base(base):
