@@ -302,3 +302,16 @@ def project_2d(vectors, words=None):
     m = Map2D(words, mean, axes)
     m.coords = m(X)
     return m
+
+
+def top_words(tokens, values, k=3, *, positive_only=False):
+    """'river 0.35, fish 0.26, bank 0.15': the k largest of `values` (n,) with their tokens (n).
+
+    Ties keep sentence order. positive_only: leave out values <= 0 (a masked word's weight 0).
+    The one "top words" readout of every panel (scores, weights, similarities).
+    """
+    values = np.asarray(values, dtype=float)
+    if values.shape != (len(tokens),):
+        raise ValueError(f"top_words needs one value per token: {len(tokens)} tokens, values of shape {values.shape}")
+    order = [j for j in np.argsort(-values, kind="stable")[:k] if not positive_only or values[j] > 0]
+    return ", ".join(f"{display_word(tokens[j])} {values[j]:.2f}" for j in order)

@@ -328,3 +328,13 @@ def test_project_2d_word_subset_equals_array_of_those_vectors(kv):
     from_array = project_2d(np.stack([kv[w] for w in words]), words)
     assert from_kv.words == words
     np.testing.assert_allclose(from_kv.coords, from_array.coords, atol=1e-12)
+
+
+def test_top_words_orders_by_value_keeps_ties_in_order_and_can_drop_zeros():
+    from helpers.embeddings import top_words
+    tokens = ["Tom", "river", "fish", "post_office"]
+    assert top_words(tokens, [0.1, 0.4, 0.4, 0.0], k=3) == "river 0.40, fish 0.40, Tom 0.10"
+    assert top_words(tokens, [0.0, 0.5, 0.0, 0.0], k=3, positive_only=True) == "river 0.50"
+    assert top_words(tokens, [0.0, 0.0, 0.0, 0.9], k=1) == "post office 0.90"
+    with pytest.raises(ValueError, match="one value per token"):
+        top_words(tokens, [0.1, 0.2])
