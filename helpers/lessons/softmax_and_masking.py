@@ -61,12 +61,12 @@ def masked_weights(scores, mask=None, temperature=1.0):
 
 
 def entropy(w):
-    """-sum(w ln w) over the last axis, with 0 ln 0 = 0 (nats)."""
+    """-sum(w ln w) of a row of weights, with 0 ln 0 = 0 (nats; never -0.0)."""
     w = np.asarray(w, dtype=float)
     terms = np.zeros_like(w)
     positive = w > 0
     terms[positive] = w[positive] * np.log(w[positive])
-    return float(-terms.sum())
+    return max(0.0, float(-terms.sum()))
 
 
 # ------------------------------------------------------------------ static figures
