@@ -592,6 +592,12 @@ def test_temperature_panel_follows_the_slider(story):
     px_per_weight = bar_heights(panel).max() / ref_softmax(s).max()  # the axis: heights ∝ weights
     assert np.allclose(bar_heights(panel), px_per_weight * ref_softmax(s), atol=0.1)
     assert "river 0.35, fish 0.26, bank 0.15" in panel.text
+    # the dashed line of an even split sits at 1/9 on the bars' axis, and says so
+    zero = float(attr(panel, "w.b0", "y")) + float(attr(panel, "w.b0", "height"))
+    (even_y,) = {float(y) for y in re.findall(r'<line x1="[\d.]+" x2="[\d.]+" y1="([\d.]+)" y2="[\d.]+"[^>]*dasharray',
+                                                panel.scene.tile_markups()[0]) if float(y) > 100}
+    assert even_y == pytest.approx(zero - px_per_weight / 9, abs=0.2)
+    assert "1/9 = all 9 words equal" in panel.scene.texts()
     entropies, tops = [], []
     for T in [0.1, 0.2, 0.3, 0.5, 0.7, 1.5, 2.0, 3.0, 5.0]:
         before = panel.text
