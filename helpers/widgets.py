@@ -401,39 +401,6 @@ class Panel:
         return bundle
 
 
-# ---------------------------------------------------------- notebook 00
-
-
-def word_vector_panel(vectors, words=None):
-    """Notebook 00's warm-up: pick a word, scale it, see its six numbers as bars.
-
-    vectors: KeyedVectors (the toy table). Controls: `word` (Dropdown), `scale` (slider).
-    """
-    from . import plots
-    from .embeddings import DIMENSIONS, display_word
-
-    words = list(vectors.key_to_index) if words is None else list(words)
-    fig, ax = plots.new_figure(figsize=(5.7, 3.6))  # a live canvas: at most 5.8 in (580 px) wide
-    bars = plots.Bars(ax, DIMENSIONS, vectors[words[0]], ylim=(-1.6, 1.6),
-                      color=plots.RIVER_COLOR, ylabel="value")
-    title = ax.set_title("1.00 × vector of a word")  # real text set by update; here it reserves room
-    fig.tight_layout()
-
-    def update(word, scale):
-        vector = scale * np.asarray(vectors[word])
-        bars.update(vector)
-        for bar in bars.bars:
-            bar.set_color(plots.word_color(word))
-        title.set_text(f"{scale:.2f} × vector of '{display_word(word)}'")
-        return f"{display_word(word)} × {scale:.2f} = {np.round(vector, 2).tolist()}"
-
-    controls = {
-        "word": W.Dropdown(options=[(display_word(w), w) for w in words], value=words[0],
-                           description="word", style={"description_width": "110px"}),
-        "scale": slider("scale", 1.0, min=0.0, max=1.5, step=0.1),
-    }
-    return Panel(controls, fig, update, title="A word and its six numbers")
-
 # ---------------------------------------------------------- your own sentence (notebook 04)
 
 
