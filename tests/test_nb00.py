@@ -11,7 +11,6 @@
   the word's colour; every control change is a small patch; the stored notebook shows its first
   picture to static viewers and prints what the panel reads out.
 """
-import json
 import re
 
 import numpy as np

@@ -24,7 +24,6 @@ from .. import plots
 from ..embeddings import (DIMENSIONS, RIVER_CLUSTER, TOWN_CLUSTER, cosine_similarity, display_word,
                           project_2d, top_words, toy_vectors)
 from ..panels import LivePanel, Scene, attrs_markup, slider
-from ..panels.pieces import FONT_PX
 from ..panels.pieces.bars import bars
 from ..panels.pieces.wordmap import WordMap
 from ..panels.scene import element
