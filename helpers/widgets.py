@@ -401,39 +401,6 @@ class Panel:
         return bundle
 
 
-# ---------------------------------------------------------- notebook 00
-
-
-def word_vector_panel(vectors, words=None):
-    """Notebook 00's warm-up: pick a word, scale it, see its six numbers as bars.
-
-    vectors: KeyedVectors (the toy table). Controls: `word` (Dropdown), `scale` (slider).
-    """
-    from . import plots
-    from .embeddings import DIMENSIONS, display_word
-
-    words = list(vectors.key_to_index) if words is None else list(words)
-    fig, ax = plots.new_figure(figsize=(5.7, 3.6))  # a live canvas: at most 5.8 in (580 px) wide
-    bars = plots.Bars(ax, DIMENSIONS, vectors[words[0]], ylim=(-1.6, 1.6),
-                      color=plots.RIVER_COLOR, ylabel="value")
-    title = ax.set_title("1.00 × vector of a word")  # real text set by update; here it reserves room
-    fig.tight_layout()
-
-    def update(word, scale):
-        vector = scale * np.asarray(vectors[word])
-        bars.update(vector)
-        for bar in bars.bars:
-            bar.set_color(plots.word_color(word))
-        title.set_text(f"{scale:.2f} × vector of '{display_word(word)}'")
-        return f"{display_word(word)} × {scale:.2f} = {np.round(vector, 2).tolist()}"
-
-    controls = {
-        "word": W.Dropdown(options=[(display_word(w), w) for w in words], value=words[0],
-                           description="word", style={"description_width": "110px"}),
-        "scale": slider("scale", 1.0, min=0.0, max=1.5, step=0.1),
-    }
-    return Panel(controls, fig, update, title="A word and its six numbers")
-
 # ---------------------------------------------------------- your own sentence (notebook 04)
 
 
@@ -554,90 +521,6 @@ def _fixed_locator(locs):
     from matplotlib.ticker import FixedLocator
 
     return FixedLocator(list(locs))
-
-
-# ---------------------------------------------------------- notebook 01 panels
-
-
-def dimension_key(name):
-    """'town vs nature' -> 'town_vs_nature': the control name of a dimension's slider."""
-    return name.replace(" ", "_")
-
-
-def bank_vector_panel(vectors=None, *, word="bank", map_words=None, figsize=(5.8, 5.6)):
-    """Notebook 01: six sliders edit *bank*'s vector; bank moves on a fixed map.
-
-    vectors: KeyedVectors (default: the toy table). One slider per dimension,
-    named dimension_key(DIMENSIONS[i]) and labelled with the dimension's name.
-    The map is the PCA of the *unedited* table (helpers.embeddings.project_2d)
-    and never changes; a star marks the edited vector, with an arrow from where
-    the table puts the word. The readout lists the 3 nearest of the six cluster
-    words (cosine) and the cosine with each cluster's centre (the bars).
-
-    The returned Panel also carries: `state` (dict: vector, neighbours
-    [(word, cosine)], centre_cosines {name: cosine}, position (x, y) before
-    clipping to the map, on_map), `map2d`, `emap`, `bars`, `keys`,
-    `cluster_words`, `centres` (2, d).
-    """
-    from . import plots
-    from .embeddings import (DIMENSIONS, RIVER_CLUSTER, TOWN_CLUSTER, cosine_similarity,
-                             display_word, project_2d, toy_vectors)
-
-    kv = toy_vectors() if vectors is None else vectors
-    start = np.array(kv[word], dtype=np.float64)  # (d,), a copy: never a view into kv
-    keys = [dimension_key(d) for d in DIMENSIONS]
-    cluster_words = list(RIVER_CLUSTER) + list(TOWN_CLUSTER)
-    C = np.stack([np.asarray(kv[w], dtype=np.float64) for w in cluster_words])  # (6, d)
-    centres = np.stack([C[:3].mean(axis=0), C[3:].mean(axis=0)])  # (2, d)
-    map2d = project_2d(kv)  # fixed: the PCA of the unedited table
-    words = cluster_words + [word] if map_words is None else list(map_words)
-
-    # stacked (map above, bars below) so that the live canvas fits a 580 px notebook column
-    fig, (ax_map, ax_bars) = plots.new_figure(2, 1, figsize=figsize,
-                                              gridspec_kw={"height_ratios": [2.7, 1]})
-    emap = plots.cluster_map(ax_map, map2d, words, title=f"{word} on the map of the table")
-    emap.add_marker("edited", start, label=f"{word} (edited)", arrow_from=start)
-    # on the narrow map the moving label can cross a cluster's name: keep it readable on top
-    emap.markers["edited"][1].set_bbox(dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1))
-    bars = plots.Bars(ax_bars, list(plots.CLUSTER_NAMES), [0.0, 0.0], ylim=(-1.1, 1.1),
-                      color=[plots.RIVER_COLOR, plots.TOWN_COLOR],
-                      ylabel="cosine", title=f"edited {word} vs the cluster centres")
-    ax_bars.set_xticks(range(2), list(plots.CLUSTER_NAMES), rotation=0, ha="center")
-    ax_bars.set_yticks([-1, 0, 1])
-    fig.tight_layout()
-    state = {}
-
-    def update(**values):
-        v = np.array([float(values[k]) for k in keys])  # (d,)
-        emap.move("edited", v)
-        x, y = map2d(v)
-        (x0, x1), (y0, y1) = ax_map.get_xlim(), ax_map.get_ylim()
-        on_map = bool(x0 <= x <= x1 and y0 <= y <= y1)
-        state.update(vector=v, position=(float(x), float(y)), on_map=on_map)
-        head = f"{word} = [{', '.join(f'{a:.2f}' for a in v)}]"
-        where = f"map position ({x:.2f}, {y:.2f})" + ("" if on_map else ": beyond the edge, drawn at the edge")
-        if np.linalg.norm(v) < 1e-12:
-            bars.update([0.0, 0.0])
-            state.update(neighbours=[], centre_cosines={})
-            return (f"{head}\nall six numbers are 0: a vector with no direction has no cosine "
-                    f"similarity. Move any slider.\n{where}")
-        sims = cosine_similarity(v, C)  # (6,)
-        order = np.argsort(-sims, kind="stable")[:3]
-        neighbours = [(cluster_words[i], float(sims[i])) for i in order]
-        cos_centres = cosine_similarity(v, centres)  # (2,)
-        bars.update(cos_centres)
-        state.update(neighbours=neighbours,
-                     centre_cosines=dict(zip(plots.CLUSTER_NAMES, map(float, cos_centres))))
-        near = ", ".join(f"{display_word(w)} {c:.2f}" for w, c in neighbours)
-        return (f"{head}\nnearest 3 of the 6 cluster words: {near}\n"
-                f"cosine with the centres: {plots.CLUSTER_NAMES[0]} {cos_centres[0]:.2f}, "
-                f"{plots.CLUSTER_NAMES[1]} {cos_centres[1]:.2f}\n{where}")
-
-    controls = {k: slider(d, round(float(a), 2)) for k, d, a in zip(keys, DIMENSIONS, start)}
-    panel = Panel(controls, fig, update, title=f"Edit {word}'s six numbers", columns=2)
-    panel.state, panel.map2d, panel.emap, panel.bars = state, map2d, emap, bars
-    panel.keys, panel.cluster_words, panel.centres = keys, cluster_words, centres
-    return panel
 
 
 # ---------------------------------------------------------- notebook 02 panels

@@ -211,13 +211,15 @@ def test_guide_mentions_only_notebooks_that_exist():
 
 
 def test_guide_panels_exist_and_are_used_by_the_notebook_it_names():
-    """Each row of the guide's 'Panels at a glance' table: the function exists in helpers.widgets
-    and the named notebook calls it."""
-    from helpers import widgets
+    """Each row of the guide's 'Panels at a glance' table: the function exists in the module it
+    names (helpers.widgets, or a lesson module of helpers.lessons) and the named notebook calls it."""
+    import importlib
 
-    rows = re.findall(r"^\| `(\d\d_[A-Za-z0-9_]+\.ipynb)` \|.*?`widgets\.([a-z_0-9]+)`", guide_text(), re.MULTILINE)
+    rows = re.findall(r"^\| `(\d\d_[A-Za-z0-9_]+\.ipynb)` \|.*?`([a-z_]+)\.([a-z_0-9]+)`", guide_text(), re.MULTILINE)
     assert len(rows) >= 8, f"expected the table of panels, found {rows}"
-    for notebook, function in rows:
-        assert callable(getattr(widgets, function, None)), f"helpers.widgets has no {function}"
+    for notebook, module_name, function in rows:
+        module = importlib.import_module("helpers.widgets" if module_name == "widgets"
+                                         else f"helpers.lessons.{module_name}")
+        assert callable(getattr(module, function, None)), f"{module.__name__} has no {function}"
         source = (NOTEBOOKS / notebook).read_text(encoding="utf-8")
-        assert f"widgets.{function}(" in source, f"{notebook} does not call widgets.{function}"
+        assert f"{module_name}.{function}(" in source, f"{notebook} does not call {module_name}.{function}"

@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 
 from helpers import attention, embeddings, plots, widgets
-from helpers.lessons import softmax_and_masking
+from helpers.lessons import softmax_and_masking, start_here, word_embeddings
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE_FILE = ROOT / "teacher" / "GUIDE.md"
@@ -144,9 +144,9 @@ def panel(name):
     """The panel `name`, built with the arguments its notebook uses."""
     s = story()
     if name == "00":
-        return widgets.word_vector_panel(kv())
+        return start_here.word_vector_panel(kv())
     if name == "01":
-        return widgets.bank_vector_panel(kv())
+        return word_embeddings.bank_vector_panel(kv())
     if name == "02 bank":
         return widgets.bank_embedding_panel()
     if name == "02 d_k":
