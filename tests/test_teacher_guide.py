@@ -815,8 +815,9 @@ def mis1_context_weights():
     for sharp in (1.0, 0.0, 2.5):
         drive("04", sharpness=sharp)
         p = panel("04")
-        tokens = p.compute("river", sharp)[0]
-        heights[sharp] = p.weight_bars.bars[tokens.index("river")].get_height()
+        from helpers.lessons import values_and_context
+        tokens = values_and_context.context_attention("river", sharp, kv())[0]
+        heights[sharp] = float(p.scene.keyed()[f"w.v{tokens.index('river')}"][1])  # the number over river's bar
     return f"*river*'s weight goes {heights[1.0]:.2f} (sharpness 1) → {heights[0.0]:.2f} (0) → {heights[2.5]:.2f} (2.5)"
 
 

@@ -246,12 +246,11 @@ def place_labels(points, labels, inside, obstacles=()):
 
 def star_path(x, y, r=11.0):
     """An SVG path of a five-pointed star centred on (x, y) px."""
-    corners = []
-    for k in range(10):
-        a = np.pi / 2 + k * np.pi / 5
-        radius = r if k % 2 == 0 else r * 0.45
-        corners.append(f"{x + radius * np.cos(a):.1f},{y - radius * np.sin(a):.1f}")
-    return "M" + "L".join(corners) + "Z"
+    return "M" + "L".join(f"{x + radius * dx:.1f},{y - radius * dy:.1f}"
+                          for (dx, dy), radius in zip(_STAR, (r, r * 0.45) * 5)) + "Z"
+
+
+_STAR = [(math.cos(math.pi / 2 + k * math.pi / 5), math.sin(math.pi / 2 + k * math.pi / 5)) for k in range(10)]
 
 
 MAP_LEGEND = (("★", "bank after attention", plots.OUTPUT_COLOR), ("○", "the context word", plots.OUTPUT_COLOR),
