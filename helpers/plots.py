@@ -287,9 +287,7 @@ class EmbeddingMap:
                                 color=word_color(w), fontweight="bold" if big else "normal")
             self.points[w] = (dot, label)
         if limits is None:
-            xy = map2d.coords
-            pad = 0.35
-            limits = (xy[:, 0].min() - pad, xy[:, 0].max() + pad, xy[:, 1].min() - pad, xy[:, 1].max() + pad)
+            limits = map_limits(map2d.coords)
         ax.set_xlim(limits[0], limits[1])
         ax.set_ylim(limits[2], limits[3])
         ax.set_xlabel("map axis 1 (PCA)")
@@ -562,11 +560,14 @@ def similarity_heatmap(ax, words, sims, *, title=None):
     return readable_signed_text(hm)
 
 
-def cluster_map_limits(map2d, pad=(0.45, 0.35)):
-    """Axis limits (x0, x1, y0, y1) around all words of `map2d`, with room for labels."""
-    xy = map2d.coords
-    return (xy[:, 0].min() - pad[0], xy[:, 0].max() + pad[0], xy[:, 1].min() - pad[1],
-            xy[:, 1].max() + pad[1])
+def map_limits(points, pad=0.35):
+    """Axis limits (x0, x1, y0, y1) around 2-D points (n, 2), widened by `pad`: one number for
+    every side, or (left, right, bottom, top) to leave room for labels or a legend on one side.
+    The one map-limit function of the series (the maps of notebooks 01 and 04, static and live)."""
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    left, right, bottom, top = (pad,) * 4 if np.ndim(pad) == 0 else pad
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    return (x0 - left, x1 + right, y0 - bottom, y1 + top)
 
 
 # ---------------------------------------------------------- notebook 02 pictures
@@ -892,63 +893,6 @@ class QueryArcDiagram(ArcDiagram):
                 label.set_text("")
 
 
-# ---------------------------------------------------------- notebook 04 pictures
-def weight_recipe(ax, tokens, weights_row, *, query="bank", min_label=0.1, title=None):
-    """One horizontal bar split into the query's attention weights, biggest first.
-
-    Reads like a recipe: "the new bank = 0.35 river + 0.26 fish + ...". Segments
-    of at least `min_label` carry the word and its weight; the small ones are
-    summed in the title line. Returns the list of (word, weight) in bar order.
-    """
-    weights_row = np.asarray(weights_row, dtype=float)
-    order = np.argsort(-weights_row, kind="stable")
-    left = 0.0
-    parts = []
-    for i in order:
-        w, word = float(weights_row[i]), tokens[i]
-        color = word_color(word)
-        ax.barh(0, w, left=left, height=0.6, color=color, edgecolor="white", linewidth=1.5,
-                alpha=1.0 if color != OTHER_COLOR else 0.55)
-        if w >= min_label:
-            ax.text(left + w / 2, 0, f"{display_word(word)}\n{w:.2f}", ha="center", va="center",
-                    fontsize=FONT, color="white" if color != OTHER_COLOR else "black",
-                    fontweight="bold")
-        parts.append((word, w))
-        left += w
-    small = [(word, w) for word, w in parts if w < min_label]
-    ax.set_xlim(0, max(left, 1.0))
-    ax.set_ylim(-0.5, 0.5)
-    ax.set_yticks([0], [f"{display_word(query)}\nafter\nattention"])
-    ax.set_xlabel("share of the new vector (the weights add up to 1)")
-    ax.spines[["left"]].set_visible(False)
-    if small:
-        note = (f"the {len(small)} thin grey slices on the right are the other words, "
-                f"{sum(w for _, w in small):.2f} together")
-        ax.text(1.0, -0.42, note, ha="right", va="center", fontsize=SMALL_FONT,
-                transform=ax.get_yaxis_transform())
-    if title:
-        ax.set_title(title)
-    return parts
-
-
-CENTRE_MARKER_SIZE = 10  # points: a thin hollow X, smaller than a cluster word's dot (11)
-
-
-def mark_centres(ax, map2d, centres, *, legend=True):
-    """Draw each cluster centre {label: (vector (d,), colour)} as a small hollow X; labels go to a legend.
-
-    Thin and hollow, drawn under the words' dots, so a word that sits on a centre
-    (fish sits almost on the river centre) stays visible.
-    """
-    for label, (vector, color) in centres.items():
-        x, y = map2d(vector)
-        ax.plot([x], [y], "X", markersize=CENTRE_MARKER_SIZE, markerfacecolor="none",
-                markeredgecolor=color, markeredgewidth=1.5, zorder=3.5, linestyle="none", label=label)
-    if legend:
-        ax.legend(loc="lower right", framealpha=0.9, title="X = average of a cluster",
-                  title_fontsize=SMALL_FONT, fontsize=SMALL_FONT)
-
-
 def spread_labels(emap, obstacles=(), fixed_texts=(), pad=1.0, max_rounds=60):
     """Move the word labels of an EmbeddingMap until they overlap no other label and no dot.
 
@@ -1017,42 +961,6 @@ def spread_labels(emap, obstacles=(), fixed_texts=(), pad=1.0, max_rounds=60):
                 moved = True
         if not moved:
             break
-
-
-def shift_map_limits(points, pad=0.3, right_pad=0.8, bottom_pad=0.45):
-    """(xmin, xmax, ymin, ymax) around 2-D points (n, 2), with room on the right for labels
-    and at the bottom for the legend."""
-    points = np.asarray(points, dtype=float).reshape(-1, 2)
-    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
-    return (x0 - pad, x1 + right_pad, y0 - bottom_pad, y1 + pad)
-
-
-def bank_shift_map(ax, map2d, bank_before, bank_after, *, words=None, centres=None, title=None,
-                   limits=None, label="bank after attention", label_in_legend=False):
-    """The 2-D map with *bank* before attention and a star + arrow where it lands after.
-
-    `bank_before`, `bank_after`: vectors (d,); `centres`: {label: (vector, colour)}
-    drawn as X marks. Returns the EmbeddingMap; the star is its marker "bank_after",
-    so `emap.move("bank_after", vector)` moves star, label and arrow in place.
-    `label_in_legend`: name the star in the axes' legend instead of beside it (for a panel,
-    where the star moves and a label beside it would run over the words).
-    """
-    if limits is None:
-        extra = [map2d(bank_after)] + [map2d(v) for v, _ in (centres or {}).values()]
-        limits = shift_map_limits(np.vstack([map2d.coords] + extra))
-    emap = EmbeddingMap(ax, map2d, words, title=title, limits=limits)
-    if centres:
-        mark_centres(ax, map2d, centres)
-    emap.add_marker("bank_after", bank_after, label=label, arrow_from=bank_before)
-    star, star_label, _ = emap.markers["bank_after"]
-    if label_in_legend:
-        star_label.set_text("")
-        star.set_label(label)
-    along_arrow = [map2d(bank_before + t * (bank_after - bank_before)) for t in np.linspace(0.15, 1, 12)]
-    spread_labels(emap, [map2d(v) for v, _ in (centres or {}).values()] + along_arrow,
-                  fixed_texts=[star_label])
-    return emap
-
 
 
 # ---------------------------------------------------------- notebook 05 pictures

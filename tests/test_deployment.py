@@ -211,15 +211,16 @@ def test_guide_mentions_only_notebooks_that_exist():
 
 
 def test_guide_panels_exist_and_are_used_by_the_notebook_it_names():
-    """Each row of the guide's 'Panels at a glance' table: the function exists in the module it
-    names (helpers.widgets, or a lesson module of helpers.lessons) and the named notebook calls it."""
+    """Each row of the guide's 'Panels at a glance' table: the function exists in helpers.widgets
+    or in a lesson module (`lessons.<name>.<function>`) and the named notebook calls it."""
     import importlib
 
-    rows = re.findall(r"^\| `(\d\d_[A-Za-z0-9_]+\.ipynb)` \|.*?`([a-z_]+)\.([a-z_0-9]+)`", guide_text(), re.MULTILINE)
+    rows = re.findall(r"^\| `(\d\d_[A-Za-z0-9_]+\.ipynb)` \|.*?`((?:lessons\.[a-z_]+)|widgets)\.([a-z_0-9]+)`",
+                      guide_text(), re.MULTILINE)
     assert len(rows) >= 8, f"expected the table of panels, found {rows}"
-    for notebook, module_name, function in rows:
-        module = importlib.import_module("helpers.widgets" if module_name == "widgets"
-                                         else f"helpers.lessons.{module_name}")
-        assert callable(getattr(module, function, None)), f"{module.__name__} has no {function}"
+    for notebook, module, function in rows:
+        found = importlib.import_module(f"helpers.{module}")
+        assert callable(getattr(found, function, None)), f"helpers.{module} has no {function}"
         source = (NOTEBOOKS / notebook).read_text(encoding="utf-8")
-        assert f"{module_name}.{function}(" in source, f"{notebook} does not call {module_name}.{function}"
+        called = f"{module.rsplit('.', 1)[-1]}.{function}("
+        assert called in source, f"{notebook} does not call {called}"

@@ -153,7 +153,7 @@ def cluster_map(ax, map2d, words=None, *, title=None, limits=None):
     the right of their dots here, *post office* past the map's edge: declutter_labels keeps
     each label beside its own dot.)
     """
-    limits = plots.cluster_map_limits(map2d) if limits is None else limits
+    limits = plots.map_limits(map2d.coords, (0.45, 0.45, 0.35, 0.35)) if limits is None else limits
     emap = plots.embedding_map(ax, map2d, words, title=title, limits=limits)
     shade_clusters(ax, map2d)
     declutter_labels(emap)
@@ -302,7 +302,7 @@ def bank_vector_panel(vectors=None, *, word="bank", map_words=MAP_WORDS):
     keys = [dimension_key(d) for d in DIMENSIONS]
     group_words, C, centres = cluster_centres(kv)
     map2d = project_2d(kv)  # fixed: the PCA of the unedited table
-    wmap = WordMap(plots.cluster_map_limits(map2d), *MAP_SIZE, title=f"{word} on the map of the table",
+    wmap = WordMap(plots.map_limits(map2d.coords, (0.45, 0.45, 0.35, 0.35)), *MAP_SIZE, title=f"{word} on the map of the table",
                    legend_height=22)
     frame, start_xy = map_frame(wmap, map2d, list(map_words)), map2d(start)
     state = {}

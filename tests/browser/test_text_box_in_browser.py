@@ -1,30 +1,47 @@
 """Notebook 04's "Type your own sentence" panel, typed into as a student would.
 
-In a fresh notebook: the panel is shown; the test types into its text box and
-presses Enter. A good sentence changes the readout and the figure, and the figure
-then equals the kernel's picture pixel by pixel. A typo shows a friendly message
-under the figure, while the figure and the readout stay as they were; the next
-good sentence clears the message.
+In a fresh notebook: the panel is shown; the test types into its text box. A good
+sentence changes the readout and the picture, and the picture the browser then shows
+(its SVG after the whole markup and the patches) holds the kernel's scene: the same
+texts and the same cell colours. A typo shows a friendly message under the picture,
+while the picture and the readout stay as they were; the next good sentence clears the
+message.
 """
 
 from __future__ import annotations
 
-import time
+import json
 
-import numpy as np
 import pytest
-from notebook_driver import FRAMES_SETTLE_S as SETTLE_S
-from notebook_driver import browser_pixels, open_new_notebook, run_cell, show_panel
+from notebook_driver import open_new_notebook, run_cell
 
 CELLS = [
-    "%matplotlib widget\n"
-    "import numpy as np\n"
-    "from helpers import widgets\n"
-    "panel = widgets.sentence_panel()\n"
+    "from helpers.lessons import values_and_context\n"
+    "panel = values_and_context.sentence_panel()\n"
     "panel",
-    "np.save('kernel_pixels.npy', np.asarray(panel.fig.canvas.get_renderer().buffer_rgba()))\n"
+    "import html, json, re\n"
+    "markup = panel.scene.live_markup()\n"
+    "rects = re.findall(r'<rect\\b([^>]*)\\bdata-i=', markup)\n"
+    "json.dump({'texts': [html.unescape(t) for t in re.findall(r'<text[^>]*>([^<]*)</text>', markup)],\n"
+    "           'fills': [re.search(r'\\bfill=\"([^\"]*)\"', r).group(1) for r in rects]},\n"
+    "          open('kernel_scene.json', 'w'))\n"
     "print('saved')",
 ]
+
+BROWSER_SCENE = """() => { const root = document.querySelector('.jp-OutputArea-output .svg-panel-view');
+    return {texts: Array.from(root.querySelectorAll('text')).map(n => n.textContent),
+            fills: Array.from(root.querySelectorAll('rect[data-i]')).map(n => n.getAttribute('fill'))}; }"""
+
+
+def browser_scene(page):
+    return page.evaluate(BROWSER_SCENE)
+
+
+def show_panel(handle):
+    """Run the first cell (it shows the panel) and wait until its picture is in the page."""
+    run_cell(handle.page, 0)
+    handle.page.wait_for_function(
+        "() => !!document.querySelector('.jp-OutputArea-output .svg-panel-view svg rect')", timeout=60_000)
 
 
 @pytest.fixture
@@ -36,7 +53,7 @@ def text_page(browser, lab_server):
 
 
 def panel_texts(page):
-    """The readout (<pre>) and the message under the figure, as the page shows them."""
+    """The readout (<pre>) and the message under the picture, as the page shows them."""
     return page.evaluate(
         """() => { const out = document.querySelector('.jp-OutputArea-output');
                    const pre = out.querySelector('.widget-html-content pre');
@@ -64,25 +81,30 @@ def test_typing_sentences_into_the_box(text_page, lab_server):
     page = text_page.page
     show_panel(text_page)
     wait_for_text(page, "9 words: tom is going to fish at the river bank")
-    time.sleep(SETTLE_S)
-    first = browser_pixels(page)
+    first = browser_scene(page)
 
     type_sentence(page, "The fisherman is at the lake")
     wait_for_text(page, "6 words: the fisherman is at the lake")
-    time.sleep(SETTLE_S)
-    after = browser_pixels(page)
-    assert np.any(after != first), "the figure did not change for a new sentence"
+    page.wait_for_function("() => document.querySelectorAll('.svg-panel-view text').length > 0")
+    after = browser_scene(page)
+    assert after != first, "the picture did not change for a new sentence"
     run_cell(page, 1)
-    kernel = np.load(lab_server.root / "kernel_pixels.npy")
-    assert after.shape == kernel.shape and not np.any(after != kernel), "the figure is not the kernel's"
+    kernel = json.loads((lab_server.root / "kernel_scene.json").read_text())
+    assert after == kernel, "the picture is not the kernel's"
+
+    type_sentence(page, "The fisherman is at the sea")  # as many words: a patch
+    wait_for_text(page, "6 words: the fisherman is at the sea")
+    run_cell(page, 1)
+    kernel = json.loads((lab_server.root / "kernel_scene.json").read_text())
+    assert browser_scene(page) == kernel, "the patched picture is not the kernel's"
+    good = browser_scene(page)
 
     type_sentence(page, "Tom went to the rivr")
     wait_for_text(page, "unknown words: 'went'")
     texts = panel_texts(page)
     assert "did you mean river?" in " ".join(texts["all"])
-    assert texts["readout"].startswith("6 words: the fisherman is at the lake")  # the last good one
-    time.sleep(SETTLE_S)
-    assert not np.any(browser_pixels(page) != after), "a bad sentence changed the figure"
+    assert texts["readout"].startswith("6 words: the fisherman is at the sea")  # the last good one
+    assert browser_scene(page) == good, "a bad sentence changed the picture"
 
     type_sentence(page, "river bank")
     wait_for_text(page, "2 words: river bank")
