@@ -35,8 +35,8 @@ from helpers import lm_training  # noqa: E402
 from helpers.model import MODEL_DIR, UNKNOWN, save_model, words_of  # noqa: E402
 
 CORPUS = ROOT / "data" / "corpus.txt"
-DEFAULTS = dict(d_model=32, layers=2, num_heads=4, d_ff=128, context=16, batch=32, steps=3000,
-                lr=3e-3, warmup=100, weight_decay=0.0, seed=0, held_out_every=10, min_count=2)
+DEFAULTS = dict(d_model=24, layers=2, num_heads=4, d_ff=96, context=16, batch=32, steps=1500,
+                lr=3e-3, warmup=100, weight_decay=0.1, seed=0, held_out_every=10, min_count=2)
 
 
 def corpus_sentences(path=CORPUS):

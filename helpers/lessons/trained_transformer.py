@@ -146,19 +146,18 @@ def head_grid_figure(text=SENTENCE, m=None):
 
 
 def loss_curve_figure(m=None):
-    """The training loss by step, with the held-out loss the shipped weights give."""
+    """The loss by training step: on the training batches and on the held-out sentences."""
     m = m or model()
-    steps, losses = np.array(m.info["loss_curve"]).T
-    fig, ax = plots.new_figure(figsize=(6.4, 3.4))
-    ax.plot(steps, losses, color=plots.RIVER_COLOR, label="training batches")
-    ax.axhline(m.info["held_out_loss"], color=plots.TOWN_COLOR, linestyle="--",
-               label=f"held-out sentences: {m.info['held_out_loss']:.2f}")
-    ax.axhline(np.log(len(m.vocabulary)), color=plots.OTHER_COLOR, linestyle=":",
-               label=f"guessing: ln {len(m.vocabulary)} = {np.log(len(m.vocabulary)):.2f}")
+    steps, train, held = np.array(m.info["loss_curve"]).T
+    fig, ax = plots.new_figure(figsize=(6.4, 3.6))
+    ax.plot(steps, train, color=plots.RIVER_COLOR, label="training batches")
+    ax.plot(steps, held, color=plots.TOWN_COLOR, label="held-out sentences (never trained on)")
+    guess = np.log(len(m.vocabulary))
+    ax.axhline(guess, color=plots.OTHER_COLOR, linestyle=":", label=f"guessing: ln {len(m.vocabulary)} = {guess:.2f}")
     ax.set_xlabel("training step")
     ax.set_ylabel("loss (nats per word)")
-    ax.set_ylim(0, None)
-    ax.legend(fontsize=plots.SMALL_FONT - 1)
+    ax.set_ylim(0, guess + 0.6)
+    ax.legend(fontsize=plots.SMALL_FONT - 1, loc="upper right")
     fig.tight_layout()
     return fig
 
