@@ -185,7 +185,7 @@ def layer_norm_figure(word="bank", figsize=(7.0, 5.4)):
     y = layer_norm(x)
     for ax, values, title in ((axes[0], x, f"{word}: x + MultiHead(x), mean {x.mean():.2f}, std {x.std():.2f}"),
                               (axes[1], y, f"after layer norm: mean {abs(y.mean()):.2f}, std {y.std():.2f}")):
-        ax.bar(range(6), values, color=[plots.TOWN_COLOR if v > 0 else plots.RIVER_COLOR for v in values])
+        ax.bar(range(6), values, color=_signed(values))
         ax.axhline(0, color="#999999", linewidth=1)
         ax.set_ylim(-2.2, 2.2)
         ax.set_title(title, fontsize=plots.FONT)
@@ -299,8 +299,14 @@ def cross_figure(figsize=(6.2, 4.6)):
 NUMBER_LIMITS = (-1.0, 1.5)
 
 
+def _unsigned_zero(v):
+    """v, with anything that rounds to 0.00 written as 0.00 (not -0.00)."""
+    return 0.0 if abs(v) < 0.005 else float(v)
+
+
 def _signed(values):
-    return [plots.TOWN_COLOR if v > 0 else plots.RIVER_COLOR for v in values]
+    """Gold for positive numbers, purple for negative ones: the series' signed colours."""
+    return [plots.POSITIVE_COLOR if v > 0 else plots.NEGATIVE_COLOR for v in values]
 
 
 def residual_panel():
@@ -344,13 +350,13 @@ def layer_norm_panel():
         x = res[tokens.index(word)]
         y = layer_norm(x, np.full(6, gain), np.full(6, bias))
         scene = Scene()
-        bars(scene, "in", x, labels, colours=_signed(x), ylim=(-3, 3), ticks=(-2, 0, 2),
+        bars(scene, "in", x, labels, colours=_signed(x), ylim=(-4.5, 4.5), ticks=(-4, -2, 0, 2, 4),
              title=f"{display_word(word)}: x + MultiHead(x)", width=287, height=250, numbers="{:.1f}", rotate=45)
-        bars(scene, "out", y, labels, colours=_signed(y), ylim=(-3, 3), ticks=(-2, 0, 2),
+        bars(scene, "out", y, labels, colours=_signed(y), ylim=(-4.5, 4.5), ticks=(-4, -2, 0, 2, 4),
              title=f"layer norm, gain {gain:.1f}, bias {bias:.1f}", width=287, height=250, numbers="{:.1f}",
              rotate=45)
         readout = (f"{display_word(word)} before: mean {x.mean():.2f}, std {x.std():.2f}\n"
-                   f"after: mean {y.mean() + 0.0:.2f}, std {y.std():.2f} (= bias {bias:.2f}, |gain| {abs(gain):.2f})")
+                   f"after: mean {_unsigned_zero(y.mean()):.2f}, std {y.std():.2f} (= bias {bias:.2f}, |gain| {abs(gain):.2f})")
         return scene, readout
 
     controls = {"word": dropdown("word", [(display_word(t), t) for t in tokens], "bank"),
