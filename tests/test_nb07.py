@@ -401,6 +401,8 @@ def test_stacking_panel_follows_layers_and_residuals():
         colour = plots.RIVER_COLOR if on else plots.TOWN_COLOR
         assert fills == [colour] * layers + [plots.HIDDEN_COLOR] * (12 - layers)
         assert panel.scene.keyed()["pairs.t"][1] == f"cosines after {layers} block{'s' if layers > 1 else ''}"
+        shown = [[panel.scene.keyed()[f"pairs.n{i}.{j}"][1] for j in range(9)] for i in range(9)]
+        assert shown == [[f"{cos(x[i], x[j]):.1f}" for j in range(9)] for i in range(9)]
     assert len(tokens) == 9
 
 
@@ -453,3 +455,20 @@ def test_no_number_in_the_prose_is_left_unread():
                "0.68", "0.52"}
     found = set(re.findall(r"\d+\.\d+", TEXT))
     assert found <= checked, found - checked
+
+
+@pytest.mark.parametrize("name", ["residual", "layer_norm", "stacking"])
+def test_every_control_at_its_extremes_draws_numbers(name):
+    panel = L.panels()[name]
+    for control_name, control in panel.controls.items():
+        values = [control.min, control.max] if hasattr(control, "min") else \
+            [o[1] if isinstance(o, tuple) else o for o in control.options]
+        for value in values:
+            readout = panel.set(**{control_name: value})
+            assert not panel.error, (name, control_name, value, panel.error)
+            words = " ".join(panel.scene.texts()) + " " + readout
+            assert not re.search(r"\bnan\b|\binf\b", words, re.I), (name, control_name, value)
+    sliders = {n: c for n, c in panel.controls.items() if hasattr(c, "min")}
+    for end in ("min", "max"):
+        panel.set(**{n: getattr(c, end) for n, c in sliders.items()})
+        assert not panel.error

@@ -350,9 +350,9 @@ def layer_norm_panel():
         x = res[tokens.index(word)]
         y = layer_norm(x, np.full(6, gain), np.full(6, bias))
         scene = Scene()
-        bars(scene, "in", x, labels, colours=_signed(x), ylim=(-4.5, 4.5), ticks=(-4, -2, 0, 2, 4),
+        bars(scene, "in", x, labels, colours=_signed(x), ylim=(-6.5, 6.5), ticks=(-5, 0, 5),
              title=f"{display_word(word)}: x + MultiHead(x)", width=287, height=250, numbers="{:.1f}", rotate=45)
-        bars(scene, "out", y, labels, colours=_signed(y), ylim=(-4.5, 4.5), ticks=(-4, -2, 0, 2, 4),
+        bars(scene, "out", y, labels, colours=_signed(y), ylim=(-6.5, 6.5), ticks=(-5, 0, 5),
              title=f"layer norm, gain {gain:.1f}, bias {bias:.1f}", width=287, height=250, numbers="{:.1f}",
              rotate=45)
         readout = (f"{display_word(word)} before: mean {x.mean():.2f}, std {x.std():.2f}\n"
@@ -373,7 +373,7 @@ def stacking_panel(seed=STACK_SEED):
     """
     tokens, _ = sentence_matrix(SENTENCE, toy_vectors())
     names = [display_word(t) for t in tokens]
-    size = heatmap_size(names, names, cell=26)
+    size = heatmap_size(names, names, cell=29)
     ticks = [str(k) for k in range(1, MAX_LAYERS + 1)]
 
     def draw(layers, residuals):
@@ -383,9 +383,9 @@ def stacking_panel(seed=STACK_SEED):
         colour = plots.RIVER_COLOR if on else plots.TOWN_COLOR
         scene = Scene()
         bars(scene, "curve", cos, ticks, colours=[colour if k < layers else plots.HIDDEN_COLOR for k in range(12)],
-             ylim=(0.0, 1.0), ticks=(0, 0.5, 1), title="mean cosine after k blocks", width=272, height=300,
+             ylim=(0.0, 1.0), ticks=(0, 0.5, 1), title="mean cosine after k blocks", width=244, height=300,
              ylabel="cosine", label_px=13)
-        heatmap(scene, "pairs", pairwise_cosines(x), names, names, cell=26, signed=1.0, size=size,
+        heatmap(scene, "pairs", pairwise_cosines(x), names, names, cell=29, signed=1.0, size=size, numbers="{:.1f}",
                 title=f"cosines after {layers} block{'s' if layers > 1 else ''}")
         readout = (f"{layers} block{'s' if layers > 1 else ''}, residuals {residuals}: mean cosine "
                    f"between the words {cos[layers - 1]:.2f}, rank {ranks[layers - 1]} of 6")
