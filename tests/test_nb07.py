@@ -242,6 +242,7 @@ def test_without_residuals_the_words_collapse_with_them_they_do_not():
     assert quoted(text, r"the rank stays (\d+) through all 12 blocks") == 6
     assert all(np.linalg.matrix_rank(x) == 6 for x in with_res)
     assert round(max(mean_cos(x) for x in with_res), 2) == quoted(text, r"stays at ([\d.]+) or below")
+    assert "still drift closer as blocks are added" in text and mean_cos(with_res[-1]) > mean_cos(with_res[0])
 
 
 @pytest.mark.parametrize("seed", range(10))
