@@ -356,7 +356,8 @@ def layer_norm_panel():
              title=f"layer norm, gain {gain:.1f}, bias {bias:.1f}", width=287, height=250, numbers="{:.1f}",
              rotate=45)
         readout = (f"{display_word(word)} before: mean {x.mean():.2f}, std {x.std():.2f}\n"
-                   f"after: mean {_unsigned_zero(y.mean()):.2f}, std {y.std():.2f} (= bias {bias:.2f}, |gain| {abs(gain):.2f})")
+                   f"after: mean {_unsigned_zero(y.mean()):.2f}, std {y.std():.2f} "
+                   f"(= bias {bias:.2f}, |gain| {abs(gain):.2f})")
         return scene, readout
 
     controls = {"word": dropdown("word", [(display_word(t), t) for t in tokens], "bank"),
