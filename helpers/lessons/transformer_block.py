@@ -238,10 +238,10 @@ def pre_post_figure(figsize=(7.0, 5.6)):
             _arrow(ax, (x - 1.45, ys[end]), (x - 1.15, ys[end]), color="#777777")
         ax.text(x, ys[-1] + 1.0, title, ha="center", fontsize=plots.FONT, fontweight="bold")
         ax.text(x, -0.15, "x in", ha="center", va="top", fontsize=plots.SMALL_FONT)
-    ax.text(0.05, 6.95, "grey: the residual connection (x goes around)", fontsize=plots.SMALL_FONT - 1,
-            color="#555555")
+    ax.text(3.5, -0.75, "grey: the residual connection (x goes around)", fontsize=plots.SMALL_FONT - 1,
+            color="#555555", ha="center", va="top")
     ax.set_xlim(0, 7.0)
-    ax.set_ylim(-0.5, 7.2)
+    ax.set_ylim(-1.2, 7.0)
     ax.axis("off")
     fig.tight_layout()
     return fig
