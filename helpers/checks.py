@@ -45,6 +45,7 @@ from helpers.attention import (
     split_heads,
 )
 from helpers.positions import rotate, sinusoidal
+from helpers.transformer import feed_forward, layer_norm, transformer_block
 
 __all__ = [
     "check_cosine_similarity",
@@ -58,6 +59,8 @@ __all__ = [
     "check_multi_head",
     "check_sinusoidal",
     "check_rotate",
+    "check_layer_norm",
+    "check_pre_norm_block",
 ]
 
 RTOL, ATOL = 1e-5, 1e-8  # float32 answers pass too
@@ -84,6 +87,8 @@ class Case:
         for name, value in self.args.items():
             if isinstance(value, np.ndarray):
                 parts.append(f"{name} {value.shape}")
+            elif isinstance(value, tuple) and value and all(isinstance(v, np.ndarray) for v in value):
+                parts.append(f"{name} of shapes {', '.join(str(v.shape) for v in value)}")
             else:
                 parts.append(f"{name}={value!r}")
         return ", ".join(parts)
@@ -989,6 +994,112 @@ def check_rotate(rotate):
     """Check `rotate(x, positions, base=100.0)`: RoPE on the last axis, pairs (2i, 2i+1)
     turned by positions[row] / base^(2i/d)."""
     return _check("rotate", rotate, _ref_rotate, _ROTATE_CASES, _ROTATE_MISTAKES)
+
+
+# ------------------------------------------------------------- notebook 07: the block
+
+
+def _ref_layer_norm(x, gain, bias, eps=1e-5):
+    return layer_norm(x, gain, bias, eps)
+
+
+def _ln(x, gain, bias, eps=1e-5, ddof=0, axis=-1, use_eps=True, affine=True):
+    mean = x.mean(axis=axis, keepdims=True)
+    var = x.var(axis=axis, keepdims=True, ddof=ddof)
+    out = (x - mean) / np.sqrt(var + (eps if use_eps else 0.0))
+    return out * gain + bias if affine else out
+
+
+_LAYER_NORM_CASES = [
+    Case("one word, 4 numbers", {"x": np.array([[1.0, 2.0, 3.0, 6.0]]), "gain": np.ones(4),
+                                 "bias": np.zeros(4)}, show=True),
+    Case("3 words, 6 numbers, gain and bias", {"x": _rand(71, (3, 6)), "gain": _rand(72, 6),
+                                               "bias": _rand(73, 6)}),
+    Case("a constant word", {"x": np.full((2, 5), 3.0), "gain": np.ones(5), "bias": np.full(5, 0.5)},
+         hint="Only the constant word fails: its variance is 0, so divide by sqrt(variance + eps), "
+              "not by the standard deviation alone."),
+    Case("a batch (2, 3, 4)", {"x": _rand(74, (2, 3, 4)), "gain": _rand(75, 4), "bias": _rand(76, 4)},
+         hint="Only the batch case fails: take the mean and variance over the last axis "
+              "(axis=-1, keepdims=True)."),
+]
+
+_LAYER_NORM_MISTAKES = [
+    (lambda x, gain, bias, eps=1e-5: _ln(x, gain, bias, eps, ddof=1),
+     "Use the population variance (divide by d, np.var's default), not d − 1: that is what the "
+     "paper and PyTorch's LayerNorm do."),
+    (lambda x, gain, bias, eps=1e-5: _ln(x, gain, bias, eps, axis=0),
+     "You normalised each column (over the words). Layer norm works on each word alone: "
+     "the mean and variance of its own d numbers, axis=-1."),
+    (lambda x, gain, bias, eps=1e-5: _ln(x, gain, bias, eps, affine=False),
+     "The numbers are normalised, but the gain and bias are missing: multiply by gain, then add bias."),
+    (lambda x, gain, bias, eps=1e-5: _ln(x, gain, bias, eps, use_eps=False),
+     "Add eps to the variance before the square root, so that a constant word gives 0, not NaN."),
+]
+
+
+def check_layer_norm(layer_norm_function):
+    """Check `layer_norm(x, gain, bias, eps=1e-5)`: each row to mean 0, variance 1, then * gain + bias."""
+    return _check("layer_norm", layer_norm_function, _ref_layer_norm, _LAYER_NORM_CASES, _LAYER_NORM_MISTAKES)
+
+
+def _block_weights(seed, d, scale=0.5):
+    rng = np.random.default_rng(seed)
+    att = tuple(np.round(rng.normal(size=(d, d)) * scale, 2) for _ in range(4))
+    ffn = (np.round(rng.normal(size=(d, 4 * d)) * scale, 2), np.round(rng.normal(size=4 * d) * 0.1, 2),
+           np.round(rng.normal(size=(4 * d, d)) * scale, 2), np.round(rng.normal(size=d) * 0.1, 2))
+    return att, ffn
+
+
+def _ref_pre_norm_block(X, attention_weights, ffn_weights, num_heads):
+    return transformer_block(X, attention_weights, ffn_weights, num_heads)[0]
+
+
+def _post_norm_block(X, attention_weights, ffn_weights, num_heads):
+    return transformer_block(X, attention_weights, ffn_weights, num_heads, norm_first=False)[0]
+
+
+def _no_residual_block(X, attention_weights, ffn_weights, num_heads):
+    return transformer_block(X, attention_weights, ffn_weights, num_heads, residual=False)[0]
+
+
+def _normed_residual_block(X, attention_weights, ffn_weights, num_heads):
+    x = layer_norm(X)
+    x = x + multi_head_attention(x, *attention_weights, num_heads)[0]
+    y = layer_norm(x)
+    return y + feed_forward(y, *ffn_weights)
+
+
+def _attention_only_block(X, attention_weights, ffn_weights, num_heads):
+    return X + multi_head_attention(layer_norm(X), *attention_weights, num_heads)[0]
+
+
+_BLOCK_CASES = [
+    Case("3 words, d_model 4, 1 head", {"X": _rand(81, (3, 4)), "attention_weights": _block_weights(82, 4)[0],
+                                        "ffn_weights": _block_weights(82, 4)[1], "num_heads": 1}),
+    Case("5 words, d_model 6, 2 heads", {"X": _rand(83, (5, 6)), "attention_weights": _block_weights(84, 6)[0],
+                                         "ffn_weights": _block_weights(84, 6)[1], "num_heads": 2}),
+    Case("a batch (2, 4, 6), 3 heads", {"X": _rand(85, (2, 4, 6)), "attention_weights": _block_weights(86, 6)[0],
+                                        "ffn_weights": _block_weights(86, 6)[1], "num_heads": 3},
+         hint="Only the batch case fails: use functions that work on the last axes "
+              "(attention.multi_head_attention, transformer.layer_norm, transformer.feed_forward)."),
+]
+
+_BLOCK_MISTAKES = [
+    (_post_norm_block, "This is the post-norm block of the paper (normalise after adding). Pre-norm "
+                       "normalises the input of each sub-layer: x = x + MHA(LN(x)), then x = x + FFN(LN(x))."),
+    (_no_residual_block, "The residual connections are missing: add the sub-layer's output to x "
+                         "(x + MHA(LN(x))), do not replace x with it."),
+    (_normed_residual_block, "You added the sub-layer's output to the normalised x. The residual adds "
+                             "to x itself: x + MHA(LN(x)), so the word's own vector goes around untouched."),
+    (_attention_only_block, "The attention half is right; the feed-forward half is missing: "
+                            "x = x + FFN(LN(x)) after it."),
+]
+
+
+def check_pre_norm_block(block):
+    """Check `block(X, attention_weights, ffn_weights, num_heads)`: one pre-norm transformer block
+    (gain 1, bias 0 in both layer norms), returning only the output."""
+    return _check("pre_norm_block", block, _ref_pre_norm_block, _BLOCK_CASES, _BLOCK_MISTAKES)
 
 
 # ------------------------------------------------------------------ notebook 09: a trained transformer

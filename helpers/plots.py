@@ -378,6 +378,13 @@ PIPELINE_STEPS = (
     PipelineStep("concat", "Concat"),
     PipelineStep("project", "Linear W_o"),
 )
+#: The rest of a transformer block after W_o (notebook 07): the residual and layer norm around
+#: attention, the feed-forward network, its own residual and layer norm (the paper's post-norm order).
+BLOCK_STEPS = (
+    PipelineStep("addnorm_1", "Add & Norm\nLN(x + MHA(x))"),
+    PipelineStep("ffn", "Feed-forward\nd → 4d → d"),
+    PipelineStep("addnorm_2", "Add & Norm\nLN(x + FFN(x))"),
+)
 HEADS = "heads"  # the highlight key of the stack of heads as a whole
 HIGHLIGHT_COLOR = "#F0E442"  # Okabe-Ito yellow: "you are here"
 PIPELINE_FONT = SMALL_FONT - 1  # 11 pt: the smallest text the series uses

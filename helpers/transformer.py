@@ -15,9 +15,10 @@ import numbers
 
 import numpy as np
 
-from .attention import as_float_array, multi_head_attention
+from .attention import (as_float_array, merge_heads, multi_head_attention, scaled_dot_product_attention,
+                        split_heads)
 
-__all__ = ["layer_norm", "feed_forward", "gelu", "relu", "transformer_block"]
+__all__ = ["cross_attention", "layer_norm", "feed_forward", "gelu", "relu", "transformer_block"]
 
 
 def _vector(v, name, d):
@@ -112,7 +113,7 @@ def _unpack(weights, name, count, names):
 
 
 def transformer_block(X, attention_weights, ffn_weights, num_heads, ln_1=None, ln_2=None,
-                      mask=None, norm_first=True, activation="relu", eps=1e-5):
+                      mask=None, norm_first=True, activation="relu", eps=1e-5, residual=True):
     """One transformer block: multi-head self-attention and a feed-forward network,
     each inside a residual connection with layer normalisation.
 
@@ -121,9 +122,11 @@ def transformer_block(X, attention_weights, ffn_weights, num_heads, ln_1=None, l
     (gain 1, bias 0). norm_first=True is pre-norm (GPT-2):  x = x + MHA(LN_1(x)),
     x = x + FFN(LN_2(x)); False is post-norm (the paper): x = LN_1(x + MHA(x)),
     x = LN_2(x + FFN(x)). mask as in multi_head_attention (causal for a decoder).
+    residual=False drops the two "x +" (an experiment: real blocks always keep them).
     Returns (output (..., n, d_model), attention weights (..., num_heads, n, n)).
     """
     X = as_float_array(X, "X", min_ndim=2)
+    keep = 1.0 if residual else 0.0  # x + sublayer(x), or the sublayer's output alone
     W_q, W_k, W_v, W_o = _unpack(attention_weights, "attention_weights", 4, ("W_q", "W_k", "W_v", "W_o"))
     ffn = _unpack(ffn_weights, "ffn_weights", 4, ("W_1", "b_1", "W_2", "b_2"))
 
@@ -132,10 +135,39 @@ def transformer_block(X, attention_weights, ffn_weights, num_heads, ln_1=None, l
 
     if norm_first:
         attended, weights = attend(_norm(X, ln_1, "ln_1", eps))
-        x = X + attended
-        x = x + feed_forward(_norm(x, ln_2, "ln_2", eps), *ffn, activation=activation)
+        x = keep * X + attended
+        x = keep * x + feed_forward(_norm(x, ln_2, "ln_2", eps), *ffn, activation=activation)
     else:
         attended, weights = attend(X)
-        x = _norm(X + attended, ln_1, "ln_1", eps)
-        x = _norm(x + feed_forward(x, *ffn, activation=activation), ln_2, "ln_2", eps)
+        x = _norm(keep * X + attended, ln_1, "ln_1", eps)
+        x = _norm(keep * x + feed_forward(x, *ffn, activation=activation), ln_2, "ln_2", eps)
     return x.astype(X.dtype, copy=False), weights
+
+
+def cross_attention(X, memory, W_q, W_k, W_v, W_o, num_heads, mask=None):
+    """Multi-head cross-attention: queries from X, keys and values from `memory`.
+
+    X: (..., n_q, d_model), the sentence being written (a decoder's words);
+    memory: (..., n_k, d_model), the other sentence (the encoder's output);
+    W_q, W_k, W_v, W_o: (d_model, d_model). Head h uses columns h*d_k:(h+1)*d_k, as in
+    multi_head_attention. mask: boolean, broadcastable to (..., n_q, n_k).
+    Returns (output (..., n_q, d_model), weights (..., num_heads, n_q, n_k)).
+    """
+    X = as_float_array(X, "X", min_ndim=2)
+    memory = as_float_array(memory, "memory", min_ndim=2)
+    d_model = X.shape[-1]
+    if memory.shape[-1] != d_model:
+        raise ValueError(f"memory must have d_model = {d_model} numbers per word like X, got shape {memory.shape}")
+    mats = []
+    for name, W in (("W_q", W_q), ("W_k", W_k), ("W_v", W_v), ("W_o", W_o)):
+        W = as_float_array(W, name, min_ndim=2)
+        if W.shape != (d_model, d_model):
+            raise ValueError(f"{name} must have shape ({d_model}, {d_model}), got {W.shape}")
+        mats.append(W)
+    W_q, W_k, W_v, W_o = mats
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        mask = mask[..., None, :, :] if mask.ndim > 2 else mask  # the heads axis
+    Q, K, V = (split_heads(A @ W, num_heads) for A, W in ((X, W_q), (memory, W_k), (memory, W_v)))
+    heads, weights = scaled_dot_product_attention(Q, K, V, mask)  # (..., h, n_q, d_k), (..., h, n_q, n_k)
+    return merge_heads(heads) @ W_o, weights

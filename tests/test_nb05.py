@@ -328,7 +328,7 @@ def test_the_summary_says_sub_layer_and_names_what_the_block_adds():
     assert "whole block" not in prose()
     assert "**multi-head attention sub-layer**" in text
     for part in ("positions", "residual connection", "layer normalisation", "feed-forward network",
-                 "06 (positions)", "07 (the block, in preparation)"):
+                 "06 (positions)", "07 (the block)"):
         assert part in text, part
 
 

@@ -41,8 +41,8 @@ def highlight_of(name):
                 calls.append(node)
     assert len(calls) == 1, f"notebook {name} draws the pipeline {len(calls)} times"
     (call,) = calls
-    kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
-    return tuple(kwargs.get("highlight", ()))
+    kwargs = {k.arg: k.value for k in call.keywords}  # steps= may name a lesson's list: not a literal
+    return tuple(ast.literal_eval(kwargs["highlight"])) if "highlight" in kwargs else ()
 
 
 def map_steps(name):
@@ -205,3 +205,31 @@ def test_later_lessons_can_add_steps_before_and_after_the_heads():
     right = max(b.x + b.w for b in boxes)
     assert right <= 7.0 and min(b.x for b in boxes) >= 0
     assert np.isfinite([b.y for b in boxes]).all() and min(b.y for b in boxes) >= 0
+
+
+# ------------------------------------------------------------ notebook 07: the whole block
+
+
+def test_the_whole_block_fits_and_07_highlights_what_the_map_gives_it():
+    """07 draws the series' steps plus BLOCK_STEPS (Add & Norm, feed-forward, Add & Norm) after W_o;
+    its bold boxes are the steps of its row in 00's map, and the diagram still fits 700 px."""
+    from helpers.lessons import transformer_block
+
+    steps = transformer_block.PIPELINE
+    assert steps[:len(PIPELINE_STEPS)] == PIPELINE_STEPS and steps[len(PIPELINE_STEPS):] == plots.BLOCK_STEPS
+    highlight = highlight_of("07")
+    assert set(highlight) == {s.key for s in plots.BLOCK_STEPS}
+    boxes = plots.pipeline_layout(steps, highlight=highlight)
+    assert flow_keys(boxes) == [s.key for s in steps]
+    rows = {b.key: b.row for b in boxes if b.key != plots.HEADS}
+    assert rows["project"] <= rows["addnorm_1"] <= rows["ffn"] <= rows["addnorm_2"]
+    fig = plots.pipeline_diagram(highlight=highlight, steps=steps)
+    bold = highlighted_texts(fig)
+    names = map_steps("07")
+    assert all(any(step in text for text in bold) for step in names), (names, bold)
+    assert all(any(step in text for step in names) for text in bold), (names, bold)
+    assert fig.get_size_inches()[0] <= 7.0
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    assert Image.open(buf).size[0] <= 700
+    assert min(t.get_fontsize() for t in fig.axes[0].texts if t.get_text()) >= 11

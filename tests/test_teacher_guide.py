@@ -1227,6 +1227,109 @@ ROWS += [
     ("`query at`, `key at`: 0 to 8", glance_06("rope")),
 ]
 
+# ---------------------------------------------- Part II, notebook 07 (the transformer block)
+
+
+@functools.cache
+def nb07(name):
+    from helpers.lessons import transformer_block
+    return transformer_block.panels()[name]
+
+
+def nb07_cosine_table():
+    from helpers.lessons import transformer_block
+    (raw_in, river_in, _), (raw_alone, river_alone, _), (raw_res, river_res, _) = \
+        transformer_block.bank_cosines(embeddings.SENTENCE).values()
+    assert raw_res > raw_alone and river_res > river_in
+    return [river_alone, raw_alone, raw_res, river_in, river_res]
+
+
+def nb07_residual():
+    p = nb07("residual")
+
+    def cosine(text, what):
+        return float(text.split(f"cosine ")[1].split(" with raw bank")[0]) if what == "raw" else \
+            float(text.split(", ")[-1].split(" with the town centre")[0])
+
+    start = cosine(p.set(keep=1.0), "raw")
+    alone = cosine(p.set(keep=0.0), "raw")
+    town = cosine(p.set(keep=1.0, sentence="money"), "town")
+    p.reset()
+    return [1, 0, start, alone, 1, town]
+
+
+def nb07_layer_norm():
+    p = nb07("layer_norm")
+
+    def stats(text):
+        return [float(v) for v in re.findall(r"mean (-?[\d.]+), std ([\d.]+)", text) for v in v]
+
+    before_after = stats(p.set(word="river"))
+    scaled = stats(p.set(gain=2.0, bias=0.5))[2:]
+    p.reset()
+    return before_after + [2, 0.5] + scaled
+
+
+def nb07_parameters():
+    from helpers.lessons import transformer_block
+    counts = transformer_block.parameter_counts(768, biases=True)
+    assert stored_line("07", "a GPT-2 small block").count(f"{counts['feed-forward']:,}") == 1
+    return [counts["feed-forward"], counts["block"]]
+
+
+def nb07_stacking():
+    p = nb07("stacking")
+    off = p.set(layers=4, residuals="off")
+    on = p.set(residuals="on")
+    p.reset()
+    cos_off, rank_off = re.search(r"words ([\d.]+), rank (\d)", off).groups()
+    cos_on, rank_on = re.search(r"words ([\d.]+), rank (\d)", on).groups()
+    return [4, float(cos_off), int(rank_off), 6, float(cos_on), int(rank_on), 6]
+
+
+def nb07_cross():
+    from helpers.lessons import transformer_block
+    french, english, w = transformer_block.translation_weights()
+    i = french.index("rivière")
+    assert w[i].argmax() == english.index("river")
+    return [w[i, english.index("river")]]
+
+
+def glance_07(name):
+    def glance():
+        panel = nb07(name)
+        panel.reset()
+        c = panel.controls
+        if name == "residual":
+            labels = ", ".join(label for label, _ in c["sentence"].options)
+            return f"`{c['sentence'].description}`: {labels}; {nb06_range(c['keep'], True)}"
+        if name == "layer_norm":
+            assert len(c["word"].options) == 9
+            return (f"`{c['word'].description}`: the 9 words; {nb06_range(c['gain'], True)}; "
+                    f"{nb06_range(c['bias'], True)}").replace("-", MINUS)
+        return f"{nb06_range(c['layers'])}; `{c['residuals'].description}`: {', '.join(c['residuals'].options)}"
+    return glance
+
+
+ROWS += [
+    ("in the river sentence attention alone gives *bank* cosine 0.99 with the river centre but only 0.58 "
+     "with its raw vector; with the residual it keeps 0.87 with its raw vector and still rises from 0.48 "
+     "to 0.85 with the river centre", nb07_cosine_table),
+    ("drag `keep x ×` from 1 to 0: the cosine with raw bank falls from 0.87 to 0.58. Back at 1, switch "
+     "`sentence` to *money bank*: 0.82 with the town centre", nb07_residual),
+    ("pick `word` *river*: mean 0.36 and std 1.06 before, mean 0.00 and std 1.00 after. Drag `gain` to 2 "
+     "and `bias` to 0.5: mean 0.50, std 2.00", nb07_layer_norm),
+    ("the feed-forward network has 4,722,432 of the 7,087,872 weights", nb07_parameters),
+    ("set `blocks` to 4 and turn `residuals` off: mean cosine 1.00, rank 1 of 6. Turn them on: 0.76, "
+     "rank 6 of 6", nb07_stacking),
+    ("*rivière* gives *river* 0.76", nb07_cross),
+    ("`sentence`: river bank, money bank; `keep x ×`: 0 to 1, step 0.05 (starts at 1)", glance_07("residual")),
+    ("`word`: the 9 words; `gain`: 0 to 2, step 0.1 (starts at 1); `bias`: −1 to 1, step 0.1 (starts at 0)",
+     glance_07("layer_norm")),
+    ("`blocks`: 1 to 12; `residuals`: on, off", glance_07("stacking")),
+]
+
+
 NUMBER = re.compile(r"[−-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[−-]?\d+(?:\.\d+)?")
 
 

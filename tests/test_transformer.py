@@ -121,3 +121,87 @@ def test_block_with_zero_weights_is_the_identity_in_pre_norm():
 def test_bad_input_gets_a_clear_message(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ------------------------------------------------ residual=False and cross-attention (notebook 07)
+
+
+def test_without_residuals_the_block_is_its_sublayers_one_after_the_other():
+    rng = np.random.default_rng(11)
+    X = rand(rng, 5, 6)
+    att = tuple(rand(rng, 6, 6) * 0.4 for _ in range(4))
+    ffn = (rand(rng, 6, 24) * 0.4, rand(rng, 24) * 0.1, rand(rng, 24, 6) * 0.2, rand(rng, 6) * 0.1)
+    pre, _ = transformer_block(X, att, ffn, 2, residual=False)
+    a, _ = multi_head_attention(layer_norm(X), *att, 2)
+    np.testing.assert_allclose(pre, feed_forward(layer_norm(a), *ffn), rtol=1e-12)
+    post, _ = transformer_block(X, att, ffn, 2, norm_first=False, residual=False)
+    a, _ = multi_head_attention(X, *att, 2)
+    x = layer_norm(a)
+    np.testing.assert_allclose(post, layer_norm(feed_forward(x, *ffn)), rtol=1e-12)
+    with_res, _ = transformer_block(X, att, ffn, 2)
+    assert not np.allclose(with_res, pre)
+
+
+def cross_by_hand(X, M, W_q, W_k, W_v, W_o, h, mask=None):
+    """Every head, every query word, every key word, one at a time."""
+    d = X.shape[1]
+    d_k = d // h
+    concat = np.zeros((len(X), d))
+    weights = np.zeros((h, len(X), len(M)))
+    for head in range(h):
+        cols = slice(head * d_k, (head + 1) * d_k)
+        for i in range(len(X)):
+            q = (X[i] @ W_q)[cols]
+            scores = []
+            for j in range(len(M)):
+                k = (M[j] @ W_k)[cols]
+                ok = True if mask is None else mask[i, j]
+                scores.append(sum(q[c] * k[c] for c in range(d_k)) / math.sqrt(d_k) if ok else -math.inf)
+            top = max(scores)
+            e = [math.exp(s - top) for s in scores]
+            for j in range(len(M)):
+                weights[head, i, j] = e[j] / sum(e)
+                concat[i, cols] += weights[head, i, j] * (M[j] @ W_v)[cols]
+    return concat @ W_o, weights
+
+
+@pytest.mark.parametrize("heads", [1, 2, 3])
+def test_cross_attention_matches_a_loop(heads):
+    from helpers.transformer import cross_attention
+
+    rng = np.random.default_rng(12)
+    X, M = rand(rng, 4, 6), rand(rng, 7, 6)
+    W = [rand(rng, 6, 6) for _ in range(4)]
+    out, weights = cross_attention(X, M, *W, heads)
+    want_out, want_w = cross_by_hand(X, M, *W, heads)
+    assert out.shape == (4, 6) and weights.shape == (heads, 4, 7)
+    np.testing.assert_allclose(out, want_out, rtol=1e-10)
+    np.testing.assert_allclose(weights, want_w, rtol=1e-10)
+    mask = rng.random((4, 7)) < 0.6
+    mask[:, 0] = True
+    out, weights = cross_attention(X, M, *W, heads, mask=mask)
+    want_out, want_w = cross_by_hand(X, M, *W, heads, mask)
+    np.testing.assert_allclose(out, want_out, rtol=1e-10)
+    np.testing.assert_allclose(weights, want_w, rtol=1e-10, atol=1e-15)
+
+
+def test_cross_attention_of_a_sentence_with_itself_is_self_attention():
+    from helpers.transformer import cross_attention
+
+    rng = np.random.default_rng(13)
+    X = rand(rng, 5, 6)
+    W = [rand(rng, 6, 6) for _ in range(4)]
+    for a, b in zip(cross_attention(X, X, *W, 2), multi_head_attention(X, *W, 2)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_cross_attention_shape_errors_are_clear():
+    from helpers.transformer import cross_attention
+
+    W = [np.eye(6)] * 4
+    with pytest.raises(ValueError, match=r"memory must have d_model = 6"):
+        cross_attention(np.ones((2, 6)), np.ones((3, 4)), *W, 2)
+    with pytest.raises(ValueError, match=r"W_k must have shape \(6, 6\)"):
+        cross_attention(np.ones((2, 6)), np.ones((3, 6)), W[0], np.eye(4), W[2], W[3], 2)
+    with pytest.raises(ValueError, match="divisible"):
+        cross_attention(np.ones((2, 6)), np.ones((3, 6)), *W, 4)
