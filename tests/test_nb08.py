@@ -156,6 +156,17 @@ def test_after_training_bank_looks_at_the_sense_words():
         assert {tokens[j] for j in np.argsort(-row)[:2]} == words  # the two largest weights
 
 
+def test_at_step_50_the_money_sentence_is_right_before_its_attention_sharpens():
+    text = " ".join(markdown("08", "## 5.", "## 6.").split())
+    assert quoted(text, r"at step (\d+) the money sentence is already answered") == 50
+    cp = RUN[50 // L.EVERY]
+    _, row, p = L.bank_row(cp.params, embeddings.CONTRAST_SENTENCE)
+    assert quoted(text, r"right, p\(river\) ([\d.]+), while") == r2(p) and p < 0.5
+    assert quoted(text, r"\(none above ([\d.]+)\)") == r2(row.max())
+    _, final_row, final_p = L.bank_row(FINAL, embeddings.CONTRAST_SENTENCE)
+    assert final_row.max() > 2 * row.max() and final_p < p  # sharper, and surer
+
+
 @pytest.fixture()
 def panel():
     return L.training_panel(pause=0.0)

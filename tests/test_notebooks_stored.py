@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
 NOTEBOOKS = [p for p in NOTEBOOKS if ".ipynb_checkpoints" not in p.parts]
 LESSONS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
+LIVE_PANEL_LESSONS = {"08"}  # lessons written on the new live panels from the start
 
 
 def load(path):
@@ -21,7 +22,9 @@ def code_cells(nb):
 
 
 def test_the_series_has_its_lessons_in_order():
-    assert [p.name[:2] for p in LESSONS] == ["00", "01", "02", "03", "04", "05", "06"]
+    names = [p.name[:2] for p in LESSONS]
+    # lesson 07 (the transformer block) is written at the same time as 08, on another branch
+    assert [n for n in names if n != "07"] == ["00", "01", "02", "03", "04", "05", "06", "08"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
@@ -50,7 +53,10 @@ def test_no_execution_timestamps_in_cell_metadata(path):
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_lessons_use_live_figures_and_show_the_pipeline(path):
     sources = ["".join(c["source"]) for c in code_cells(load(path))]
-    assert sources[0].startswith("%matplotlib widget")
+    if path.name[:2] in LIVE_PANEL_LESSONS:  # panels drawn in the browser (helpers.panels): no ipympl
+        assert "%matplotlib" not in sources[0]
+    else:
+        assert sources[0].startswith("%matplotlib widget")
     assert any("pipeline_diagram(" in s for s in sources)
     markdown = "".join("".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown")
     assert "## Summary" in markdown
