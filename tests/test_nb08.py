@@ -85,7 +85,7 @@ def test_at_the_start_bank_spreads_its_attention_almost_evenly():
     assert abs(p0 - 0.5) < 0.05  # "p is close to one half"
 
 
-def test_the_backward_table_is_the_code_of_helpers_training():
+def test_the_backward_table_is_the_code_the_notebook_runs():
     """Each numpy line of the table appears in the notebook's code and gives head_backward's gradient."""
     table = markdown("08", "## 3.", "Two lines deserve")
     code = "\n".join(source(c) for c in load("08")["cells"] if c["cell_type"] == "code")
@@ -299,7 +299,8 @@ def test_the_learned_and_hand_made_heads_share_their_largest_entry():
     assert quoted(TEXT, r"\(([\d.]+) on the action dimension\)") == r2(asks[action])
     assert np.argsort(-asks)[:2].tolist() == [topic, action]
     text = " ".join(TEXT.split())
-    assert quoted(text, r"\(([\d.]+) all along its diagonal\)") == r2(hand[0, 0]) and np.allclose(np.diag(hand), hand[0, 0])
+    assert quoted(text, r"\(([\d.]+) all along its diagonal\)") == r2(hand[0, 0])
+    assert np.allclose(np.diag(hand), hand[0, 0])
     bound = quoted(text, r"\(below ([\d.]+) for town, water, person and place\)")
     assert np.abs(np.diag(learned)[:4]).max() < bound
     kv = embeddings.toy_vectors()
