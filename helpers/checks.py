@@ -61,6 +61,10 @@ __all__ = [
     "check_rotate",
     "check_layer_norm",
     "check_pre_norm_block",
+
+
+    "check_softmax_backward",
+    "check_gradient_step",
 ]
 
 RTOL, ATOL = 1e-5, 1e-8  # float32 answers pass too
@@ -1188,3 +1192,137 @@ def check_next_word_probabilities(next_word_probabilities):
     """Check `next_word_probabilities(logits, temperature)`: softmax(logits / T) over a vocabulary."""
     return _check("next_word_probabilities", next_word_probabilities, _ref_next_word_probabilities,
                   _TEMPERATURE_CASES, _TEMPERATURE_MISTAKES)
+
+
+# ------------------------------------------------------ softmax backward (lesson 08)
+
+
+def _ref_softmax_backward(weights, d_weights, axis=-1):
+    from helpers.training import softmax_backward
+
+    return softmax_backward(weights, d_weights, axis=axis)
+
+
+def _backward_no_sum(weights, d_weights, axis=-1):  # the diagonal of the Jacobian only
+    return weights * d_weights
+
+
+def _backward_diagonal(weights, d_weights, axis=-1):  # w (1 − w) g: the diagonal, no cross terms
+    return weights * (1 - weights) * d_weights
+
+
+def _backward_axis_ignored(weights, d_weights, axis=-1):  # always sums along the last axis
+    return weights * (d_weights - np.sum(weights * d_weights, axis=-1, keepdims=True))
+
+
+def _backward_sum_over_all(weights, d_weights, axis=-1):  # one sum over the whole array
+    return weights * (d_weights - np.sum(weights * d_weights))
+
+
+def _backward_plain_sum(weights, d_weights, axis=-1):  # Σ g instead of Σ w g
+    return weights * (d_weights - np.sum(d_weights, axis=axis, keepdims=True))
+
+
+def _backward_no_w_factor(weights, d_weights, axis=-1):  # forgot the w ⊙ in front
+    return d_weights - np.sum(weights * d_weights, axis=axis, keepdims=True)
+
+
+def _backward_no_keepdims(weights, d_weights, axis=-1):  # the sum loses its axis
+    return weights * (d_weights - np.sum(weights * d_weights, axis=axis))
+
+
+def _soft(seed, shape, axis=-1):
+    return softmax(_rand(seed, shape, 2.0), axis=axis)
+
+
+_SOFTMAX_BACKWARD_CASES = [
+    Case("one row of 3 weights", {"weights": softmax(np.array([1.0, 2.0, 0.0])),
+                                  "d_weights": np.array([1.0, 0.0, -1.0])}, show=True),
+    Case("bank's row: 9 weights", {"weights": _soft(81, 9), "d_weights": _rand(82, 9)}),
+    Case("4 rows of 5, axis=-1", {"weights": _soft(83, (4, 5)), "d_weights": _rand(84, (4, 5))}),
+    Case("columns: 3 x 4, axis=0", {"weights": _soft(85, (3, 4), axis=0), "d_weights": _rand(86, (3, 4)),
+                                    "axis": 0},
+         hint="Only the axis=0 case fails: sum along the `axis` you are given "
+              "(np.sum(..., axis=axis, keepdims=True)), not always along the last one."),
+    Case("a batch (2, 3, 4)", {"weights": _soft(87, (2, 3, 4)), "d_weights": _rand(88, (2, 3, 4))}),
+]
+
+_SOFTMAX_BACKWARD_MISTAKES = [
+    (_backward_no_sum, "You return w ⊙ g: the sum term is missing. Every weight depends on every "
+                       "score (they share one total), so subtract Σ_j w_j g_j: w ⊙ (g − Σ w g)."),
+    (_backward_diagonal, "w (1 − w) g is only the diagonal of the softmax Jacobian: a score also moves "
+                         "the other weights of its row. Use w ⊙ (g − Σ_j w_j g_j)."),
+    (_backward_plain_sum, "The sum is weighted: Σ_j w_j g_j (np.sum(w * g, ...)), not Σ_j g_j."),
+    (_backward_no_w_factor, "Multiply by w in front: the gradient is w ⊙ (g − Σ w g), so a weight "
+                            "near 0 passes almost nothing back."),
+    (_backward_axis_ignored, "Sum along the `axis` you are given, np.sum(w * g, axis=axis, keepdims=True): "
+                             "with axis=0 each column is one softmax, not each row."),
+    (_backward_no_keepdims, "Keep the summed axis, np.sum(w * g, axis=axis, keepdims=True), so that the "
+                            "sum of each row lines up with that row when you subtract it."),
+    (_backward_sum_over_all, "Sum along one axis with keepdims=True, np.sum(w * g, axis=axis, keepdims=True): "
+                             "each row (or column) is its own softmax, not the whole array."),
+]
+
+
+def check_softmax_backward(softmax_backward):
+    """Check `softmax_backward(weights, d_weights, axis=-1)`: the gradient with respect to the
+    softmax input, w ⊙ (g − Σ w g) along `axis`, given w = softmax(s) and g = ∂L/∂w."""
+    return _check("softmax_backward", softmax_backward, _ref_softmax_backward, _SOFTMAX_BACKWARD_CASES,
+                  _SOFTMAX_BACKWARD_MISTAKES)
+
+
+# ------------------------------------------------------ one gradient-descent step (lesson 08)
+
+
+def _params(seed):
+    return {"W_q": _rand(seed, (6, 3)), "W_k": _rand(seed + 1, (6, 3)), "W_v": _rand(seed + 2, (6, 3)),
+            "u": _rand(seed + 3, 3), "c": 0.5}
+
+
+def _ref_gradient_step(params, grads, lr):
+    return {name: params[name] - lr * grads[name] for name in params}
+
+
+def _step_uphill(params, grads, lr):
+    return {name: params[name] + lr * grads[name] for name in params}
+
+
+def _step_no_rate(params, grads, lr):
+    return {name: params[name] - grads[name] for name in params}
+
+
+def _step_divided(params, grads, lr):
+    return {name: params[name] - grads[name] / lr for name in params}
+
+
+def _step_gradient_only(params, grads, lr):
+    return {name: -lr * grads[name] for name in params}
+
+
+def _same_params(got, want):
+    """The same parameter names, each with the same values."""
+    if isinstance(want, dict):
+        return isinstance(got, dict) and set(got) == set(want) and all(_close(got[k], want[k]) for k in want)
+    return _close(got, want)
+
+
+_STEP_CASES = [
+    Case("a tiny model: one weight", {"params": {"w": np.array([1.0])}, "grads": {"w": np.array([2.0])},
+                                      "lr": 0.1}, show=True),
+    Case("the head of lesson 08, lr 1", {"params": _params(91), "grads": _params(96), "lr": 1.0}),
+    Case("the head of lesson 08, lr 0.3", {"params": _params(101), "grads": _params(106), "lr": 0.3}),
+]
+
+_STEP_MISTAKES = [
+    (_step_uphill, "You add the gradient: that climbs the loss. Gradient descent goes DOWN: "
+                   "new = old − lr × gradient."),
+    (_step_no_rate, "The learning rate is missing: new = old − lr × gradient."),
+    (_step_divided, "Multiply the gradient by the learning rate, do not divide: new = old − lr × gradient."),
+    (_step_gradient_only, "Start from the old weights: new = old − lr × gradient, not − lr × gradient alone."),
+]
+
+
+def check_gradient_step(gradient_step):
+    """Check `gradient_step(params, grads, lr)` -> a new dict: every parameter minus lr × its gradient."""
+    return _check("gradient_step", gradient_step, _ref_gradient_step, _STEP_CASES, _STEP_MISTAKES,
+                  same=_same_params)

@@ -37,6 +37,8 @@ EXERCISES = {
     "05_multi_head_attention": {"check_split_heads": "my_split_heads", "check_multi_head": "my_multi_head"},
     "06_word_order": {"check_sinusoidal": "my_sinusoidal", "check_rotate": "my_rotate"},
     "07_transformer_block": {"check_layer_norm": "my_layer_norm", "check_pre_norm_block": "my_pre_norm_block"},
+    "08_learning_attention": {"check_softmax_backward": "my_softmax_backward",
+                              "check_gradient_step": "my_gradient_step"},
 }
 CHECK_CALL = re.compile(r"^checks\.(check_\w+)\((\w+)\)\s*$")
 NOT_YET = "is not implemented yet"

@@ -1330,6 +1330,77 @@ ROWS += [
 ]
 
 
+# ---------------------------------------------- Part II, notebook 08 (learning the head)
+
+
+@functools.cache
+def nb08_panel():
+    from helpers.lessons import learning_attention
+    return learning_attention.training_panel(pause=0.0)
+
+
+def nb08_forward():
+    line = stored_line("08", "p(river) = ")
+    return [float(line.split("p(river) = ")[1].split(",")[0])]
+
+
+def nb08_steps():
+    from helpers import training
+    from helpers.lessons import learning_attention as L
+    train = L.data()[0]
+    params = training.init_head(seed=L.SEED)
+    cache = training.head_forward(params, train)
+    stepped = training.gradient_step(params, training.head_backward(params, train, cache), 1.0)
+    run = L.run()
+    assert run[0].loss == cache["loss"] and run[-1].step == 200  # "two hundred"
+    return [cache["loss"], training.head_forward(stepped, train)["loss"], run[-1].loss]
+
+
+def nb08_scrub():
+    p = nb08_panel()
+    weights = []
+    for step in (0, 200):
+        p.set(step=step)
+        for sentence, word in (("river", "fish"), ("money", "deposit")):
+            keyed = p.scene.keyed()
+            labels = [keyed[f"{sentence}.c{j}"][1] for j in range(9)]
+            weights.append(float(keyed[f"{sentence}.n0.{labels.index(word)}"][1]))
+    p.set(rate=0.1, step=200)
+    slow = float(p.text.split("loss ")[1].split(",")[0])
+    p.reset()
+    fish0, deposit0, fish, deposit = weights
+    return [0, 200, fish0, fish, deposit0, deposit, 0.1, 200, slow]
+
+
+def nb08_held_out():
+    from helpers.lessons import learning_attention as L
+    final = L.run()[-1].params
+    batch, _, acc, _ = L.held_out(final)
+    (wrong,) = L.mistakes(final)
+    assert " ".join(wrong[1]) == "a of the bank and a boat"
+    return [round(acc * len(batch.y)), len(batch.y), wrong[2]]
+
+
+def glance_08():
+    p = nb08_panel()
+    p.reset()
+    step, rate = p.controls["step"], p.controls["rate"]
+    options = ", ".join(label for label, _ in rate.options)
+    return (f"**{p.train_button.description}** button; `{step.description}`: {step.min} to {step.max}, step "
+            f"{step.step}; `{rate.description}`: {options} (starts at {rate.value:g})")
+
+
+ROWS += [
+    ("the forward cell prints p(river) = 0.48", nb08_forward),
+    ("one step takes the loss from 0.764 to 0.703; two hundred take it to 0.006", nb08_steps),
+    ("drag `step` from 0 to 200: *bank*'s weight on *fish* goes from 0.11 to 0.35 in the river sentence, on "
+     "*deposit* from 0.10 to 0.30 in the money sentence. Pick `learning rate` 0.1 and press Train again: "
+     "after 200 steps the loss is still 0.560", nb08_scrub),
+    ("44 of the 45 held-out sentences right; the one it misses reads *a of the bank and a boat* to the head, "
+     "which answers river with p = 0.96", nb08_held_out),
+    ("**Train** button; `step`: 0 to 200, step 5; `learning rate`: 0.1, 0.3, 1, 3 (starts at 1)", glance_08),
+]
+
 NUMBER = re.compile(r"[−-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[−-]?\d+(?:\.\d+)?")
 
 

@@ -82,3 +82,107 @@ def test_masked_pairs_get_no_gradient():
 def test_bad_input_gets_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ------------------------------------------------------------ learning a head (lesson 08)
+
+from helpers import embeddings  # noqa: E402
+from helpers.training import (  # noqa: E402
+    SENSES, cross_entropy, cross_entropy_backward, gradient_step, head_backward, head_forward, init_head,
+    make_batch, read_senses, sigmoid, train_head)
+
+KV = embeddings.toy_vectors()
+
+
+def small_batch():
+    texts = ["Tom is going to fish at the river bank.", "Tom is going to deposit money at the bank.",
+             "The bank is near the lake.", "A loan from the bank."]
+    return make_batch(texts, ["river", "money", "river", "money"], KV)
+
+
+def test_make_batch_pads_keeps_known_words_and_finds_bank():
+    batch = small_batch()
+    assert batch.tokens[3] == ["a", "loan", "the", "bank"]  # "from" is not in the toy table
+    assert batch.X.shape == (4, 9, 6) and list(batch.lengths) == [9, 9, 6, 4]
+    assert [toks[q] for toks, q in zip(batch.tokens, batch.query)] == ["bank"] * 4
+    np.testing.assert_array_equal(batch.X[3, 4:], 0)
+    np.testing.assert_array_equal(batch.X[0, 7], KV["river"])
+    assert list(batch.y) == [1, 0, 1, 0] and SENSES[1] == "river"
+
+
+def test_sigmoid_and_cross_entropy():
+    z = np.array([-800.0, -2.0, 0.0, 3.0, 800.0])
+    np.testing.assert_allclose(sigmoid(z), [0.0, 1 / (1 + np.exp(2)), 0.5, 1 / (1 + np.exp(-3)), 1.0])
+    p, y = np.array([0.9, 0.2]), np.array([1.0, 0.0])
+    assert cross_entropy(p, y) == pytest.approx(-(np.log(0.9) + np.log(0.8)) / 2)
+    assert np.isfinite(cross_entropy(np.array([0.0, 1.0]), np.array([1.0, 0.0])))
+
+
+def test_cross_entropy_backward_is_p_minus_y_over_b():
+    rng = np.random.default_rng(5)
+    z, y = rng.standard_normal(6), (rng.random(6) > 0.5).astype(float)
+    expected = numeric_grad(lambda: cross_entropy(sigmoid(z), y), z)
+    np.testing.assert_allclose(cross_entropy_backward(sigmoid(z), y), expected, atol=1e-8)
+
+
+def test_head_backward_matches_finite_differences_for_every_parameter():
+    batch = small_batch()
+    params = init_head(seed=3)
+    params = {k: np.array(v, dtype=float) for k, v in params.items()}  # c as a 0-d array, so it can be nudged
+    grads = head_backward(params, batch, head_forward(params, batch))
+    for name in params:
+        expected = numeric_grad(lambda: head_forward(params, batch)["loss"], params[name])
+        np.testing.assert_allclose(grads[name], expected, atol=1e-7, err_msg=name)
+
+
+def test_head_backward_of_a_batch_is_the_mean_of_single_sentences():
+    batch = small_batch()
+    params = init_head(seed=4)
+    total = head_backward(params, batch, head_forward(params, batch))
+    singles = []
+    for b in range(4):
+        one = make_batch([batch.texts[b]], [SENSES[int(batch.y[b])]], KV)
+        singles.append(head_backward(params, one, head_forward(params, one)))
+    for name in params:
+        np.testing.assert_allclose(total[name], np.mean([s[name] for s in singles], axis=0), atol=1e-12)
+
+
+def test_gradient_step_moves_against_the_gradient_and_keeps_the_old_weights():
+    params = init_head(seed=1)
+    grads = {k: np.ones_like(v) for k, v in params.items()}
+    new = gradient_step(params, grads, 0.1)
+    for k in params:
+        np.testing.assert_allclose(new[k], params[k] - 0.1)
+    assert new["W_q"] is not params["W_q"]
+    np.testing.assert_array_equal(params["W_q"], init_head(seed=1)["W_q"])
+
+
+def test_a_small_step_lowers_the_loss():
+    batch = small_batch()
+    params = init_head(seed=2)
+    cache = head_forward(params, batch)
+    after = gradient_step(params, head_backward(params, batch, cache), 0.05)
+    assert head_forward(after, batch)["loss"] < cache["loss"]
+
+
+def test_train_head_is_deterministic_and_its_loss_falls():
+    rows = [r for r in read_senses() if r[1] == "train"]
+    batch = make_batch([r[2] for r in rows], [r[0] for r in rows], KV)
+    seen = []
+    a = train_head(batch, steps=40, lr=1.0, every=10, on_checkpoint=seen.append)
+    b = train_head(batch, steps=40, lr=1.0, every=10)
+    assert [c.step for c in a] == [0, 10, 20, 30, 40] and seen == a
+    assert [c.loss for c in a] == [c.loss for c in b]
+    np.testing.assert_array_equal(a[-1].params["W_q"], b[-1].params["W_q"])
+    assert all(x.loss > y.loss for x, y in zip(a, a[1:]))
+    assert train_head(batch, steps=0)[0].loss == a[0].loss
+
+
+def test_read_senses_every_fourth_is_held_out_and_each_has_bank_once():
+    rows = read_senses()
+    assert {r[0] for r in rows} == set(SENSES)
+    assert [r[1] for r in rows] == ["held-out" if i % 4 == 3 else "train" for i in range(len(rows))]
+    corpus = {tuple(sentence) for sentence in embeddings.read_corpus()}
+    for _, _, text in rows:
+        assert embeddings.tokenize(text).count("bank") == 1, text
+        assert tuple(embeddings.tokenize(text)) in corpus, text  # a sentence of data/corpus.txt
