@@ -173,7 +173,7 @@ def prediction_panel(text=PROMPT, k=8):
             raise ValueError("type at least one word")
         top = m.predict_next(text, k=k, temperature=temperature)
         scene = Scene()
-        bars(scene, "p", [p for _, p in top], [w for w, _ in top],
+        bars(scene, "p", [p for _, p in top], [w if w != "." else "(full stop)" for w, _ in top],
              colours=[plots.word_color(w) for w, _ in top], title="the next word, by probability",
              ylim=(0.0, 1.0), ticks=(0.0, 0.5, 1.0), ylabel="probability", width=560, height=300,
              rotate=45, numbers="{:.2f}", longest=100)
@@ -216,9 +216,11 @@ def head_panel(sentence="river"):
     return LivePanel(controls, draw, title="One head, enlarged")
 
 
-def neuron_panel(layer=0, head=0, query="bank", key="river"):
+def neuron_panel(layer=None, head=None, query="bank", key="fish"):
     """One query-key pair of one head, number by number: q, k, q ⊙ k, q · k / √d_k, softmax."""
     m = model()
+    if layer is None or head is None:  # start on the head that links bank to its sense words
+        layer, head = sense_head(m)[:2]
     words = words_of(SENTENCE)
     ids = m.encode(SENTENCE)
     d_k = m.d_model // m.num_heads
@@ -232,12 +234,15 @@ def neuron_panel(layer=0, head=0, query="bank", key="river"):
         scores = q[qi] @ k[: qi + 1].T / np.sqrt(d_k)
         weights = softmax(scores)
         scene = Scene()
-        limit = 3.0
-        for name, values, colour in (("q", q[qi], plots.BANK_COLOR), ("k", k[kj], plots.RIVER_COLOR),
-                                     ("qk", q[qi] * k[kj], plots.OUTPUT_COLOR)):
+        # fixed scales that hold every q, k (|x| < 5.3) and q ⊙ k (< 12.7) of this sentence, so
+        # that bars can be compared while the controls move
+        for name, values, colour, limit, ticks in (
+                ("q", q[qi], plots.BANK_COLOR, 6.5, (-5.0, 0.0, 5.0)),
+                ("k", k[kj], plots.RIVER_COLOR, 6.5, (-5.0, 0.0, 5.0)),
+                ("qk", q[qi] * k[kj], plots.OUTPUT_COLOR, 15.0, (-10.0, 0.0, 10.0))):
             title = {"q": f"q of '{query}'", "k": f"k of '{key}'", "qk": "q ⊙ k, number by number"}[name]
-            bars(scene, name, np.clip(values, -limit, limit), labels, colours=[colour] * d_k, title=title,
-                 ylim=(-limit, limit), ticks=(-3.0, 0.0, 3.0), width=280, height=200, numbers="{:.1f}")
+            bars(scene, name, values, labels, colours=[colour] * d_k, title=title, ylim=(-limit, limit),
+                 ticks=ticks, width=280, height=220, numbers="{:.1f}")
         return scene, (f"q · k = {q[qi] @ k[kj]:.2f};  / √{d_k} = score {scores[kj]:.2f}\n"
                        f"softmax over {query}'s {qi + 1} visible words: weight {weights[kj]:.2f} "
                        f"(the model's attention says {m.attention(ids)[layer, head, qi, kj]:.2f})")
