@@ -18,7 +18,8 @@ from helpers.attention import demo_head, multi_head_attention, scaled_dot_produc
 from helpers.embeddings import (CONTRAST_SENTENCE, RIVER_CLUSTER, SENTENCE, TOWN_CLUSTER,
                                 cosine_similarity, display_word, project_2d, sentence_matrix,
                                 tokenize, toy_vectors)
-from helpers.widgets import CONTEXT_TEMPLATE, CONTEXT_WORDS, FLAT_SPREAD, bank_map_words, slider
+from helpers.lessons.multi_head_attention import FLAT_SPREAD
+from helpers.widgets import CONTEXT_TEMPLATE, CONTEXT_WORDS, bank_map_words, slider
 
 from .livepanel import LivePanel, Scene, attrs_markup
 
