@@ -342,6 +342,23 @@ def test_rope_panel_arrows_and_point_are_the_turned_vectors(panels, qp, kp):
     assert offset_score / np.sqrt(6) == pytest.approx(score)
 
 
+def test_line_chart_piece_keys_its_points_clips_to_its_frame_and_refuses_nan():
+    from helpers.panels import Scene
+    from helpers.panels.pieces.lines import LineChart
+    chart = LineChart((0, 2), (-1, 1), xticks=(0, 1, 2), yticks=(-1, 0, 1), width=300, height=200)
+    scene = Scene()
+    t = chart.tile(scene, "c", "a title")
+    chart.line(scene, t, "c.l", [0, 1, 2], [0, 5, -1], "#000000", markers=True)
+    x0, x1, y0, y1 = chart.box
+    points = [tuple(float(v) for v in p.split(",")) for p in scene.keyed()["c.l"][0]["points"].split()]
+    assert points == [(x0, (y0 + y1) / 2), ((x0 + x1) / 2, y0), (x1, y1)]  # 5 is drawn at the top edge
+    assert scene.keyed()["c.l.m"][0]["d"].count("M") == 3 and scene.keyed()["c.t"][1] == "a title"
+    with pytest.raises(ValueError, match="not finite"):
+        chart.line(scene, t, "c.bad", [0, 1], [0, np.nan], "#000000")
+    with pytest.raises(ValueError, match="increasing limits"):
+        LineChart((1, 0), (0, 1), xticks=(), yticks=())
+
+
 # ------------------------------------------------------------ the pipeline
 
 
