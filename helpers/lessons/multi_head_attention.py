@@ -136,9 +136,9 @@ class Arrangement(NamedTuple):
 
 
 @functools.lru_cache(maxsize=16)
-def arrangement(num_heads, longest, n, first=None):
+def arrangement(num_heads, longest, n, first_word=None):
     """Where the heatmaps of `num_heads` heads go (an Arrangement), for n words of at most
-    `longest` characters, the first of at most `first` (default: `longest`).
+    `longest` characters, the first word of at most `first_word` (default: `longest`).
 
     The heatmaps of a row share one row of word labels (on the left of the first), fill
     the 580 px column together with the largest cells that fit (at most the arrangement's
@@ -148,7 +148,7 @@ def arrangement(num_heads, longest, n, first=None):
     label = text_width("x" * longest, font)
     labelled_left, right, cell = math.ceil(label + 10), 4, largest
 
-    lean = text_width("x" * (first or longest), font) * math.cos(math.radians(60)) + 0.8 * font * math.sin(
+    lean = text_width("x" * (first_word or longest), font) * math.cos(math.radians(60)) + 0.8 * font * math.sin(
         math.radians(60))  # how far the first key word, turned by 60 degrees, reaches left of its anchor
 
     def plain_left(cell):  # room for it left of the cells
@@ -175,17 +175,17 @@ def arrangement(num_heads, longest, n, first=None):
 
 
 @functools.cache
-def longest_word():
-    """(characters of the longest word, of the longest first word) of the panel's sentences."""
+def panel_arrangement(num_heads, n):
+    """The Arrangement of the panel's heatmaps for its two sentences' words."""
     words = [[display_word(w) for w in tokenize(text)] for text in SENTENCES.values()]
-    return max(len(w) for ws in words for w in ws), max(len(ws[0]) for ws in words)
+    return arrangement(num_heads, max(len(w) for ws in words for w in ws), n, max(len(ws[0]) for ws in words))
 
 
 def remember(memory, weights, d_model):
     """Store what the heatmaps of len(weights) heads show: {tile key: (weights, title)}."""
     num_heads, n = len(weights), weights.shape[-1]
     d_k = d_model // num_heads
-    for h, (key, _, _) in enumerate(arrangement(num_heads, longest_word()[0], n, longest_word()[1]).tiles[:num_heads]):
+    for h, (key, _, _) in enumerate(panel_arrangement(num_heads, n).tiles[:num_heads]):
         memory[key] = (weights[h], f"head {h} ({columns_of(h, d_k)})")
 
 
@@ -197,7 +197,7 @@ def draw_heads(scene, tokens, weights, memory, hidden):
     labels = [display_word(t) for t in tokens]
     num_heads, n = len(weights), len(tokens)
     shown_name = ARRANGEMENTS[num_heads][0]
-    layouts = [arrangement(count, longest_word()[0], n, longest_word()[1]) for count in (1, 2, 6)]
+    layouts = [panel_arrangement(count, n) for count in (1, 2, 6)]
     for layout in layouts:
         for h, (key, size, labelled) in enumerate(layout.tiles):
             shown = layout.name == shown_name and h < num_heads
@@ -219,6 +219,8 @@ def draw_heads(scene, tokens, weights, memory, hidden):
 
 def multi_head_panel(vectors, W_q, W_k, W_v, W_o, head_counts=HEAD_COUNTS):
     """Notebook 05: the same projections cut into 1, 2, 3 or 6 heads; one heatmap per head.
+
+    head_counts: some of 1, 2, 3 and 6 (the arrangements of ARRANGEMENTS).
 
     Controls: `num_heads` (toggle over head_counts), `sentence` (the story's two sentences),
     `sharpness` (0 to 3; the panel uses sharpness × W_q, so 1 = the given W_q). One heatmap
