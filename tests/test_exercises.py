@@ -417,31 +417,34 @@ def test_nb04_answers():
 
 
 def test_nb05_answers():
-    from helpers import widgets
+    from helpers.lessons import multi_head_attention as lesson
+    from helpers.panels.pieces.colours import weight_colours
 
     text = exercises_text("05_multi_head_attention")
     tokens, X = embeddings.sentence_matrix(embeddings.SENTENCE)
     W_q, W_k, W_v, W_o, _ = attention.demo_heads()
-    panel = widgets.multi_head_panel(KV, W_q, W_k, W_v, W_o)
-    try:
-        heads = quoted(text, r"set (\d+) heads: head \d+ gives")
-        head = int(quoted(text, rf"set {heads:.0f} heads: head (\d+) gives"))
-        readout = panel.set(num_heads=int(heads), sentence="river", sharpness=1.0)
-        even = quoted(text, r"gives every word the same weight, (\d+(?:\.\d+)?)")
-        assert f"head {head}: bank -> all about {even:.2f}, going -> all about {even:.2f}" in readout
-        assert even == r2(1 / len(tokens)) and not W_q[:, head].any()
+    panel = lesson.multi_head_panel(KV, W_q, W_k, W_v, W_o)
+    heads = quoted(text, r"set (\d+) heads: head \d+ gives")
+    head = int(quoted(text, rf"set {heads:.0f} heads: head (\d+) gives"))
+    readout = panel.set(num_heads=int(heads), sentence="river", sharpness=1.0)
+    even = quoted(text, r"gives every word the same weight, (\d+(?:\.\d+)?)")
+    assert f"head {head}: bank -> all about {even:.2f}, going -> all about {even:.2f}" in readout
+    assert even == r2(1 / len(tokens)) and not W_q[:, head].any()
+    # the heatmap of that head is one colour: the colour of 1/9
+    keyed = panel.scene.keyed()
+    (key,) = [k for k in keyed if k.endswith(f".h{head}") and "display:none" not in keyed[k][0]["style"]]
+    assert {keyed[f"{key}.{i}.{j}"][0]["fill"] for i in range(9) for j in range(9)} == set(weight_colours([1 / 9]))
 
-        low, high = quoted(text, r"drag `sharpness` from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)")
-        before, after = quoted(text, r"\*going\* → \*Tom\* rises from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)")
-        (head,) = [int(h) for h in re.findall(r"in head (\d+), \*going\*", text)]
-        going, tom = tokens.index("going"), tokens.index("tom")
-        _, w1 = attention.multi_head_attention(X, low * W_q, W_k, W_v, W_o, 2)
-        _, w2 = attention.multi_head_attention(X, high * W_q, W_k, W_v, W_o, 2)
-        assert (before, after) == (r2(w1[head, going, tom]), r2(w2[head, going, tom]))
-        assert f"going -> tom {after:.2f}" in panel.set(num_heads=2, sentence="river", sharpness=high)
-        assert quoted(text, r"temperature T = (\d+(?:\.\d+)?)") == low / high
-    finally:
-        matplotlib.pyplot.close(panel.fig)
+    low, high = quoted(text, r"drag `sharpness` from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)")
+    before, after = quoted(text, r"\*going\* → \*Tom\* rises from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)")
+    (head,) = [int(h) for h in re.findall(r"in head (\d+), \*going\*", text)]
+    going, tom = tokens.index("going"), tokens.index("tom")
+    _, w1 = attention.multi_head_attention(X, low * W_q, W_k, W_v, W_o, 2)
+    _, w2 = attention.multi_head_attention(X, high * W_q, W_k, W_v, W_o, 2)
+    assert (before, after) == (r2(w1[head, going, tom]), r2(w2[head, going, tom]))
+    assert f"going -> tom {after:.2f}" in panel.set(num_heads=2, sentence="river", sharpness=high)
+    assert panel.scene.keyed()[f"two.h{head}.{going}.{tom}"][0]["fill"] == weight_colours([w2[head, going, tom]])[0]
+    assert quoted(text, r"temperature T = (\d+(?:\.\d+)?)") == low / high
     d_model = X.shape[1]
     assert quoted(text, r"h must divide (\d+)") == d_model
     with pytest.raises(ValueError):

@@ -4,6 +4,9 @@ Every number the notebook's prose quotes is read from the notebook (tests/notebo
 and compared with the computation, so prose and maths cannot drift apart.
 """
 
+import json
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,9 +14,14 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import attention, embeddings, widgets  # noqa: E402
+from helpers import attention, embeddings  # noqa: E402
+from helpers.lessons import multi_head_attention as lesson  # noqa: E402
+from helpers.panels import apply_patch  # noqa: E402
+from helpers.panels.pieces import FONT_PX, MIN_FONT_PX  # noqa: E402
+from helpers.panels.pieces.colours import weight_colours  # noqa: E402
+from helpers.panels.pieces.heatmap import text_width  # noqa: E402
 from helpers.attention import multi_head_attention, scaled_dot_product_attention  # noqa: E402
-from notebook_text import markdown, outputs, quoted  # noqa: E402
+from notebook_text import load, markdown, outputs, quoted, source  # noqa: E402
 
 NB = "05_multi_head_attention"
 DIMS = embeddings.DIMENSIONS
@@ -253,10 +261,10 @@ def test_sharpness_words_are_the_series_convention_and_the_panel_follows_them(pa
               / np.sqrt(X.shape[1] // h))  # (h, n, n) at sharpness 1
     for s in (0.5, 2.0, 3.0):
         panel.set(sharpness=s)
-        shown = np.array([ax.images[0].get_array() for ax in visible_axes(panel)])
-        np.testing.assert_allclose(shown, multi_head_attention(X, s * W_q, W_k, W_v, W_o, h)[1])  # W_q × s
-        np.testing.assert_allclose(shown, attention.softmax(s * scores))  # every score × s
-        np.testing.assert_allclose(shown, attention.softmax(scores, temperature=1 / s))  # T = 1/s
+        shown = np.array([cell_fills(panel, key) for key in shown_heads(panel)])
+        np.testing.assert_array_equal(shown, fills(multi_head_attention(X, s * W_q, W_k, W_v, W_o, h)[1]))  # W_q × s
+        np.testing.assert_array_equal(shown, fills(attention.softmax(s * scores)))  # every score × s
+        np.testing.assert_array_equal(shown, fills(attention.softmax(scores, temperature=1 / s)))  # T = 1/s
 
 
 # ------------------------------------------------------------ what more heads cost
@@ -335,40 +343,137 @@ def test_the_summary_says_sub_layer_and_names_what_the_block_adds():
 # ------------------------------------------------------------ the panel
 
 
+class Front:
+    """What the browser shows: the first scene, then every patch the view sends, applied."""
+
+    def __init__(self, view):
+        self.keyed, self.sizes = view.scene.keyed(), []
+        view.send = self.receive
+
+    def receive(self, content, buffers=None):
+        self.keyed = apply_patch(self.keyed, content)
+        self.sizes.append(len(json.dumps(content, separators=(",", ":"))))
+
+
 @pytest.fixture
 def panel(vectors):
     W_q, W_k, W_v, W_o, _ = attention.demo_heads()
-    p = widgets.multi_head_panel(vectors, W_q, W_k, W_v, W_o)
-    yield p
-    matplotlib.pyplot.close(p.fig)
+    return lesson.multi_head_panel(vectors, W_q, W_k, W_v, W_o)
 
 
-def visible_axes(panel):
-    return [ax for ax in panel.fig.axes[:6] if ax.get_visible()]
+def shown_heads(panel):
+    """The keys of the heatmap tiles the browser shows, in order (a tile's key has one dot)."""
+    return [key for key, (attrs, _) in panel.scene.keyed().items()
+            if key.count(".") == 1 and ".h" in key and "display:none" not in attrs["style"]]
 
 
-def test_panel_fits_the_notebook_column_with_readable_labels(panel):
-    width, _ = panel.fig.get_size_inches()
-    assert width <= 5.8  # 580 px at 100 dpi: the canvas is never cut
+def cell_fills(panel, key, n=9):
+    keyed = panel.scene.keyed()
+    return np.array([[keyed[f"{key}.{i}.{j}"][0]["fill"] for j in range(n)] for i in range(n)])
+
+
+def fills(weights):
+    """The viridis colours of weights (..., n, n), as the heatmap cells must show them."""
+    weights = np.asarray(weights)
+    return np.array(weight_colours(weights)).reshape(weights.shape)
+
+
+def placed_tiles(panel):
+    """[(x, y, markup)] of the shown tiles in the static picture (rows of 580 px)."""
+    svg = panel.static_svg()
+    starts = [m.start() for m in re.finditer(r'<svg xmlns="[^"]+" x="', svg)]
+    out = []
+    for a, b in zip(starts, starts[1:] + [len(svg) - len("</svg>")]):
+        x, y = re.match(r'<svg xmlns="[^"]+" x="(\d+)" y="(\d+)"', svg[a:]).groups()
+        out.append((int(x), int(y), svg[a:b]))
+    return out
+
+
+def cells_of(markup):
+    """(x, y, width) of a heatmap tile's cells (the square rects), in tile px."""
+    rects = re.findall(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"', markup)
+    return [(float(x), float(y), float(w)) for x, y, w, h in rects if w == h]
+
+
+def layout(panel):
+    """{'heatmaps': [(x, y, markup, cells)], 'strip': (x, y, markup)} of the static picture."""
+    tiles = placed_tiles(panel)
+    heat = [(x, y, m, cells_of(m)) for x, y, m in tiles if ">head " in m]
+    (strip,) = [(x, y, m) for x, y, m in tiles if ">weight<" in m]
+    return {"heatmaps": heat, "strip": strip}
+
+
+@pytest.mark.parametrize("heads", [1, 2, 3, 6])
+def test_panel_fits_the_column_one_row_up_to_three_heads_two_rows_for_six(panel, heads):
+    panel.set(num_heads=heads, sentence="money")  # the longer words
+    width, _ = panel.scene.size()
+    assert width <= 580 and all(w <= 580 for w, *_ in panel.scene.tiles)
+    heat = layout(panel)["heatmaps"]
+    assert len(heat) == heads
+    rows = sorted({y for _, y, _, _ in heat})
+    assert len(rows) == (1 if heads <= 3 else 2)
+    assert rows[0] == 0  # the heatmaps start the picture: no empty band above them
+    for _, _, markup, cells in heat:
+        title_y = float(re.search(r'<text x="[\d.]+" y="([\d.]+)"[^>]*>head ', markup).group(1))
+        assert min(y for _, y, _ in cells) - title_y <= 16  # the cells start just under the title
+
+
+def test_heatmaps_are_taller_with_fewer_heads_and_centred(panel):
+    cell = {}
     for heads in (1, 2, 3, 6):
         panel.set(num_heads=heads)
-        panel.fig.canvas.draw()
-        renderer = panel.fig.canvas.get_renderer()
-        shown = visible_axes(panel)
-        rows = {round(ax.get_position().y0, 3) for ax in shown}
-        assert len(rows) == (1 if heads <= 3 else 2)
-        boxes = []
-        for ax in shown:
-            assert 0 <= ax.get_position().x0 and ax.get_position().x1 <= 1
-            labels = [t for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_visible() and t.get_text()]
-            assert min(t.get_fontsize() for t in labels) >= 10
-            boxes += [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
-        figure_box = panel.fig.bbox
-        assert all(b.x0 >= figure_box.x0 and b.x1 <= figure_box.x1 and b.y0 >= figure_box.y0 for b in boxes)
-        if heads >= 3:  # key words turned upright: side by side, they must not overlap
-            key_labels = sorted(boxes, key=lambda b: (round(b.y1), b.x0))
-            gaps = [b.x0 - a.x1 for a, b in zip(key_labels, key_labels[1:]) if round(a.y1) == round(b.y1)]
-            assert min(gaps) >= -1, min(gaps)
+        heat = layout(panel)["heatmaps"]
+        cell[heads] = {w for _, _, _, cells in heat for _, _, w in cells}.pop()
+        first_row = [(x, cells) for x, y, _, cells in heat if y == 0]
+        left = first_row[0][0] + min(cx for cx, _, _ in first_row[0][1])
+        right = first_row[-1][0] + max(cx + w for cx, _, w in first_row[-1][1])
+        assert abs((left + right) / 2 - 290) <= 40, (heads, left, right)  # centred in the 580 px
+    assert cell[1] > cell[2] > cell[3] == cell[6]
+
+
+@pytest.mark.parametrize("heads", [1, 2, 3, 6])
+def test_the_colour_strip_spans_the_heatmaps(panel, heads):
+    panel.set(num_heads=heads)
+    found = layout(panel)
+    first_row = [(x, cells) for x, y, _, cells in found["heatmaps"] if y == 0]
+    left = first_row[0][0] + min(cx for cx, _, _ in first_row[0][1])
+    right = first_row[-1][0] + max(cx + w + 1 for cx, _, w in first_row[-1][1])  # cells are 1 px apart
+    x, y, markup = found["strip"]
+    bar = [(float(a), float(a) + float(w)) for a, w in re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height="14', markup)]
+    assert abs(x + bar[0][0] - left) <= 1 and abs(x + bar[-1][1] - right) <= 1.5
+    assert y > max(ty for _, ty, _, _ in found["heatmaps"])  # under every heatmap
+    assert "each row: a query word; each column: a key word" in markup
+
+
+@pytest.mark.parametrize("heads", [1, 2, 3, 6])
+def test_labels_are_readable_and_the_nine_words_fit(panel, heads):
+    panel.set(num_heads=heads, sentence="money")
+    sizes = [float(v) for v in re.findall(r'font-size="([\d.]+)"', panel.static_svg())]
+    assert min(sizes) >= MIN_FONT_PX
+    for _, _, markup, cells in layout(panel)["heatmaps"]:
+        cell = cells[0][2] + 1
+        labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="end" font-size="([\d.]+)"'
+                            r' transform="rotate\(-60[^"]*"[^>]*>([^<]+)<', markup)
+        assert len(labels) == 9
+        px = {float(size) for _, size, _ in labels}
+        assert px == ({MIN_FONT_PX} if heads >= 3 else {FONT_PX})  # smaller when three share a row
+        (size,) = px
+        assert cell * np.sin(np.radians(60)) >= size  # turned key words side by side do not overlap
+        for x, _, word in labels:  # the first key word leans left under the cells (and its letters'
+            # height, turned, too): still in its tile
+            lean = text_width(word, size) * np.cos(np.radians(60)) + 0.8 * size * np.sin(np.radians(60))
+            assert float(x) - lean >= 0, word
+        rows = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="end" font-size="[\d.]+" data-i="\d+">([^<]+)<', markup)
+        for x, word in rows:  # query words on the left of a row's first heatmap: they fit left of the cells
+            assert float(x) - text_width(word, size) >= 0, word
+
+
+def test_the_sharpness_label_is_shown_whole(panel):
+    control = panel.controls["sharpness"]
+    assert control.description == "sharpness × W_q"
+    widths = {int(c.style.description_width.rstrip("px")) for c in panel.controls.values()}
+    assert len(widths) == 1  # the labels line up
+    assert widths.pop() >= text_width(control.description, 13) + 12  # ipywidgets' 13 px labels
 
 
 @pytest.mark.parametrize("heads", [1, 2, 3, 6])
@@ -376,16 +481,23 @@ def test_panel_fits_the_notebook_column_with_readable_labels(panel):
 def test_panel_shows_one_heatmap_per_head_with_the_right_weights(panel, vectors, heads, sentence):
     text = embeddings.SENTENCE if sentence == "river" else embeddings.CONTRAST_SENTENCE
     panel.set(num_heads=heads, sentence=sentence)
-    tokens, _, _, w = run(vectors, text, heads)
-    assert len(visible_axes(panel)) == heads
-    for h, ax in enumerate(visible_axes(panel)):
-        image = ax.images[0].get_array()
-        np.testing.assert_allclose(image, w[h])
-        assert [t.get_text() for t in ax.get_xticklabels()] == tokens
-        assert np.isfinite(image).all()
+    tokens, X = embeddings.sentence_matrix(text, vectors)
+    W_q, W_k, W_v, W_o, _ = attention.demo_heads()
+    d_k = X.shape[1] // heads
+    keys = shown_heads(panel)
+    assert len(keys) == heads
+    keyed = panel.scene.keyed()
+    for h, key in enumerate(keys):
+        cols = slice(h * d_k, (h + 1) * d_k)  # this head's columns, attended by hand
+        w = attention.softmax((X @ W_q)[:, cols] @ (X @ W_k)[:, cols].T / np.sqrt(d_k))
+        np.testing.assert_array_equal(cell_fills(panel, key), fills(w))
+        assert [keyed[f"{key}.c{j}"][1] for j in range(9)] == tokens
+        title = f"head {h} (col {h})" if d_k == 1 else f"head {h} (cols {h * d_k}-{(h + 1) * d_k - 1})"
+        assert keyed[f"{key}.t"][1] == title
     lines = panel.text.splitlines()
-    assert lines[0].startswith(f"{heads} head(s), d_k = {6 // heads}, sharpness 1.00")
+    assert lines[0] == f"{heads} head(s), d_k = {d_k}, sharpness 1.00, sentence: {text}"
     assert len(lines) == 1 + heads
+    _, w = multi_head_attention(X, W_q, W_k, W_v, W_o, heads)
     bank = tokens.index("bank")
     for h in range(heads):
         row = w[h, bank]
@@ -393,14 +505,28 @@ def test_panel_shows_one_heatmap_per_head_with_the_right_weights(panel, vectors,
         assert f"head {h}: bank -> {picked}," in lines[1 + h]
 
 
+def test_every_control_sends_a_small_patch_that_gives_the_new_picture(panel):
+    front = Front(panel.view)
+    moves = [("sharpness", 1.1), ("sharpness", 2.9), ("num_heads", 6), ("sentence", "money"),
+             ("sharpness", 0.0), ("num_heads", 1), ("num_heads", 3), ("num_heads", 6), ("sentence", "river"),
+             ("num_heads", 2), ("sharpness", 3.0), ("num_heads", 6), ("num_heads", 2)]
+    for name, value in moves:
+        before = len(front.sizes)
+        panel.controls[name].value = value
+        assert len(front.sizes) == before + 1, (name, value)  # a patch, not a whole picture
+        assert front.keyed == panel.scene.keyed(), (name, value)
+        assert front.sizes[-1] < 8 * 1024, (name, value, front.sizes[-1])
+    assert {kind for kind, _ in panel.view.sent} == {"patch"}
+
+
 def test_panel_at_sharpness_zero_asks_nothing(panel, vectors):
     """"At 0 no head asks anything and every weight is 1/9"."""
     assert "At 0 no head asks anything and every weight is 1/9" in prose("## Your turn")
     tokens, *_ = run(vectors)
     panel.set(sharpness=0.0)
-    for ax in visible_axes(panel):
-        np.testing.assert_allclose(ax.images[0].get_array(), 1 / len(tokens))
-    assert panel.text.count("going -> all about 0.11") == len(visible_axes(panel))
+    for key in shown_heads(panel):
+        np.testing.assert_array_equal(cell_fills(panel, key), fills(np.full((9, 9), 1 / len(tokens))))
+    assert panel.text.count("going -> all about 0.11") == len(shown_heads(panel)) == 2
 
 
 def test_sharper_queries_give_sharper_weights(vectors):
@@ -418,23 +544,33 @@ def test_panel_says_when_a_head_picks_no_word(panel, vectors, heads):
     for h, line in enumerate(lines):
         for word in ("bank", "going"):
             row = w[h, tokens.index(word)]
-            flat = row.max() - row.min() < widgets.FLAT_SPREAD
+            flat = row.max() - row.min() < lesson.FLAT_SPREAD
             assert (f"{word} -> all about 0.11" in line) == flat, line
-    # "Head 0 reads only the town vs nature number, which is 0 for both bank and going"
+    # "Head 0 reads only the town vs nature number, which is 0 for both bank and going":
+    # its query for them is 0, so every score is 0 and the weights are exactly 1/9
     assert "Head 0 reads only the *town vs nature* number, which is 0 for both *bank* and *going*" in text
     W_q = heads[0]
     assert np.flatnonzero(W_q[:, 0]).tolist() == [DIMS.index("town vs nature")]
-    assert X[tokens.index("bank"), 0] == 0 == X[tokens.index("going"), 0]
-    assert lines[0] == "head 0: bank -> all about 0.11, going -> all about 0.11"
     bank, going = tokens.index("bank"), tokens.index("going")
+    assert X[bank, 0] == 0 == X[going, 0]
+    assert (X @ W_q)[bank, 0] == 0 == (X @ W_q)[going, 0]
+    np.testing.assert_allclose(w[0, [bank, going]], 1 / 9)
+    assert not np.allclose(w[0], 1 / 9)  # other words do choose in head 0 (fish, river)
+    # head 5: its column of W_q is all zeros, every word's query is 0
+    assert not W_q[:, 5].any()
+    assert lines[0] == "head 0: bank -> all about 0.11, going -> all about 0.11"
+    assert lines[5] == "head 5: bank -> all about 0.11, going -> all about 0.11"
+    assert [h for h, line in enumerate(lines) if line.count("all about") == 2] == [0, 5]  # both words
     assert lines[3] == f"head 3: bank -> tom {w[3, bank].max():.2f}, going -> tom {w[3, going].max():.2f}"
+    assert "When a row of weights picks no word, the readout says \"all about 0.11\"" in text
 
 
 def test_panel_set_and_reset(panel):
-    start = panel.text
-    changed = panel.set(num_heads=6, sentence="money")
+    start, first = panel.text, panel.static_svg()
+    changed = panel.set(num_heads=6, sentence="money", sharpness=2.5)
     assert changed != start and "deposit money" in changed
     assert panel.reset() == start
+    assert panel.static_svg() == first  # the same picture (hidden heatmaps keep their last cells)
     assert panel.controls["num_heads"].value == 2
     assert panel.controls["sharpness"].value == 1.0
     assert (panel.controls["sharpness"].min, panel.controls["sharpness"].max) == (0.0, 3.0)
@@ -443,3 +579,19 @@ def test_panel_set_and_reset(panel):
 def test_panel_rejects_unknown_control(panel):
     with pytest.raises(KeyError, match="num_heads"):
         panel.set(heads=3)
+
+
+def test_the_notebook_builds_the_panel_and_the_lesson_lists_it():
+    code = "\n".join(source(c) for c in load(NB)["cells"] if c["cell_type"] == "code")
+    assert "lesson.multi_head_panel(embeddings.toy_vectors(), W_q, W_k, W_v, W_o)" in code
+    assert "lesson.head_shapes_diagram(n, d_model, num_heads)" in code
+    (panel,) = lesson.panels().values()
+    assert panel.title == "One heatmap per head" and list(panel.controls) == ["num_heads", "sentence", "sharpness"]
+
+
+def test_head_shapes_diagram_fits_and_names_the_shapes():
+    fig = lesson.head_shapes_diagram(9, 6, 2)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert fig.get_size_inches()[0] <= 7.0
+    assert "X\n9 × 6" in texts and "concat\n9 × 6" in texts and "head 1: cols 3–5\n9 × 3" in texts
+    matplotlib.pyplot.close(fig)

@@ -161,7 +161,8 @@ def panel(name):
         return values_and_context.bank_context_panel(vectors=kv())
     if name == "05":
         W_q, W_k, W_v, W_o, _ = heads()
-        return widgets.multi_head_panel(kv(), W_q, W_k, W_v, W_o)
+        from helpers.lessons.multi_head_attention import multi_head_panel
+        return multi_head_panel(kv(), W_q, W_k, W_v, W_o)
     raise ValueError(name)
 
 

@@ -1,5 +1,10 @@
 """Notebook 06, word order: the lesson's numbers, figures and live panels.
 
+    numbers   with_positions, head_weights, shift_back, previous_word_weights, rope_score, ...
+    figures   order_bars_figure, position_table_figure, previous_word_figure (matplotlib)
+    panels    waves_panel, order_panel, previous_word_panel, rope_panel (helpers.panels);
+              panels(): the four, built as the notebook builds them
+
 The story: the head of notebooks 02-04 gives *bank* the same output whatever the
 order of the words; adding the paper's sinusoidal positions (helpers.positions)
 makes the order count; a head that looks at the previous word needs them; rotary
@@ -12,14 +17,20 @@ sentence (they suit 512 numbers and sentences of thousands of words).
 
 from __future__ import annotations
 
-import ipywidgets as W
+import math
+
 import numpy as np
 
 from .. import plots
 from ..attention import demo_head, scaled_dot_product_attention
-from ..embeddings import SENTENCE, display_word, sentence_matrix, toy_vectors
+from ..embeddings import SENTENCE, display_word, sentence_matrix, tokenize, toy_vectors
+from ..panels import LivePanel, Scene, attrs_markup, dropdown, int_slider, slider
+from ..panels.pieces.bars import bars
+from ..panels.pieces.heatmap import colourbar, heatmap, heatmap_size, text_width
+from ..panels.pieces.lines import LineChart
+from ..panels.pieces.wordmap import WordMap
+from ..panels.scene import element
 from ..positions import angles, rotate, sinusoidal
-from ..widgets import Panel, int_slider, slider
 
 TOY_BASE = 100.0
 #: The series' pipeline with this lesson's two steps: positions added to X (absolute), or
@@ -132,107 +143,122 @@ def previous_word_figure(strength=3.0, sharpness=8.0, figsize=(7, 3.9)):
 # ------------------------------------------------------------------ panels
 
 
-def waves_panel(n=9, d=6, base=TOY_BASE, figsize=(5.7, 5.0)):
+def wave_of(dimension, n=9, d=6, base=TOY_BASE):
+    """(sin or cos, omega): column `dimension` of the table is wave(p · omega), omega in radians
+    per position."""
+    omega = angles(np.arange(max(n, 2)), d, base)[1, dimension // 2]
+    return (np.sin if dimension % 2 == 0 else np.cos), float(omega)
+
+
+def _table_labels(n, d):
+    return [str(p) for p in range(n)], [f"{'sin' if j % 2 == 0 else 'cos'} {j // 2}" for j in range(d)]
+
+
+def waves_panel(n=9, d=6, base=TOY_BASE):
     """Pick a column (dimension) and a position of the table: see its wave and the value.
 
     Controls: `dimension` 0..d-1, `position` 0..n-1. Top: the column's wave over
-    positions, with a dot per word; bottom: the table, the chosen cell framed.
+    positions, with a dot per word and the chosen one larger; below: the table (signed
+    colours), the chosen cell framed.
     """
     table = sinusoidal(n, d, base)
-    theta = angles(np.arange(n), d, base)
-    fig, (ax_wave, ax_table) = plots.new_figure(2, 1, figsize=figsize, height_ratios=[1, 1.5])
-    x = np.linspace(0, n - 1, 200)
-    line, = ax_wave.plot(x, np.sin(x), color=plots.RIVER_COLOR, linewidth=2)
-    dots, = ax_wave.plot(range(n), table[:, 0], "o", color=plots.OTHER_COLOR)
-    chosen, = ax_wave.plot([0], [0], "o", markersize=12, color=plots.BANK_COLOR)
-    ax_wave.set_ylim(-1.2, 1.2)
-    ax_wave.set_xlabel("position")
-    title = ax_wave.set_title(" ")
-    plots.signed_heatmap(ax_table, table, [str(p) for p in range(n)],
-                         [f"{'sin' if j % 2 == 0 else 'cos'} {j // 2}" for j in range(d)],
-                         xlabel="column", ylabel="position", colorbar=False, vmin=-1, vmax=1)
-    frame = plots.mpl.patches.Rectangle((-0.5, -0.5), 1, 1, fill=False, linewidth=3,
-                                        edgecolor=plots.BANK_COLOR)
-    ax_table.add_patch(frame)
-    fig.tight_layout()
+    x = np.linspace(0, n - 1, 120)
+    chart = LineChart((-0.3, n - 0.7), (-1.2, 1.2), xticks=range(n), yticks=(-1, 0, 1), width=560, height=210,
+                      xlabel="position", ylabel="value")
+    rows, cols = _table_labels(n, d)
+    cell = 34
+    size = heatmap_size(rows, cols, cell=cell)
 
-    def update(dimension, position):
-        pair, wave = dimension // 2, (np.sin if dimension % 2 == 0 else np.cos)
-        omega = theta[1, pair] if n > 1 else 1.0  # radians per position
-        line.set_ydata(wave(x * omega))
-        dots.set_ydata(table[:, dimension])
-        chosen.set_data([position], [table[position, dimension]])
-        frame.set_xy((dimension - 0.5, position - 0.5))
+    def draw(dimension, position):
+        wave, omega = wave_of(dimension, n, d, base)
         period = 2 * np.pi / omega
-        title.set_text(f"column {dimension}: {wave.__name__}(p · {omega:.3f}), repeats every {period:.1f}")
-        return (f"P[{position}, {dimension}] = {wave.__name__}({position} × {omega:.3f}) = "
-                f"{table[position, dimension]:.2f}; this wave repeats every {period:.1f} positions")
+        scene = Scene()
+        t = chart.tile(scene, "wave", f"column {dimension}: {wave.__name__}(p · {omega:.3f}), repeats every {period:.1f}")
+        chart.line(scene, t, "wave.curve", x, wave(x * omega), plots.RIVER_COLOR, width=2.5)
+        chart.line(scene, t, "wave.dots", np.arange(n), table[:, dimension], plots.OTHER_COLOR, joined=False)
+        chart.point(scene, t, "wave.chosen", position, table[position, dimension], plots.BANK_COLOR, r=8)
+        t = heatmap(scene, "table", table, rows, cols, cell=cell, signed=1.0, numbers="{:.1f}", size=size,
+                    title="P: a row per position")
+        _, _, left, top = size
+        for key, grow, colour, line in (("table.frame", 1, plots.BANK_COLOR, 3), ("table.frame.in", -2, "#ffffff", 1.5)):
+            scene.add(t, "rect", key=key, x=left + dimension * cell - grow, y=top + position * cell - grow,
+                      width=cell - 1 + 2 * grow, height=cell - 1 + 2 * grow, fill="none", stroke=colour,
+                      stroke_width=line)  # black outside, white inside: seen on dark and pale cells
+        colourbar(scene, size[1], top=top, bottom=size[1] - top - n * cell, ticks=(-1, 0, 1), label="value",
+                  signed=1.0)
+        return scene, (f"P[{position}, {dimension}] = {wave.__name__}({position} × {omega:.3f}) = "
+                       f"{table[position, dimension]:.2f}; this wave repeats every {period:.1f} positions")
 
     controls = {"dimension": int_slider("dimension", 0, 0, d - 1),
                 "position": int_slider("position", 0, 0, n - 1)}
-    return Panel(controls, fig, update, title="The waves of the position table")
+    return LivePanel(controls, draw, title="The waves of the position table")
 
 
-def order_panel(word="bank", figsize=(5.7, 5.0)):
+def order_readout(word, strength, toks_a, row_a, toks_b, row_b):
+    """How far *word*'s weights in two orders of the same words are apart, in one line."""
+    gap = {t: abs(row_b[toks_b.index(t)] - row_a[i]) for i, t in enumerate(toks_a)}
+    worst = max(gap, key=gap.get)
+    if gap[worst] < 0.005:
+        return f"positions × {strength:.1f}: {word}'s weights are the same in both orders"
+    return (f"positions × {strength:.1f}: {word}'s weights differ by up to {gap[worst]:.2f} "
+            f"({display_word(worst)}: {row_a[toks_a.index(worst)]:.2f} → {row_b[toks_b.index(worst)]:.2f})")
+
+
+def order_panel(word="bank"):
     """*word*'s weights in the sentence and in another order of its words, with positions
     mixed in at a chosen strength. Controls: `strength` (0-2), `order` (ORDERS)."""
-    tokens, _, weights = head_weights(SENTENCE, 0.0)
-    fig, (ax_a, ax_b) = plots.new_figure(2, 1, figsize=figsize)
-    bars_a = plots.Bars(ax_a, tokens, weights[tokens.index(word)], ylim=(0, 1.05), ylabel="weight",
-                        title=f"“{SENTENCE}”")
-    other = ORDERS["reversed"]
-    tokens_b, _, weights_b = head_weights(other, 0.0)
-    bars_b = plots.Bars(ax_b, tokens_b, weights_b[tokens_b.index(word)], ylim=(0, 1.05),
-                        ylabel="weight", title=f"“{other}”")
-    fig.tight_layout()
+    longest = max(text_width(display_word(t)) for t in tokenize(SENTENCE))
+    vectors = toy_vectors()  # read once: a slider move only computes
 
-    def update(strength, order):
-        text = ORDERS[order]
-        toks_a, _, w_a = head_weights(SENTENCE, strength)
-        toks_b, _, w_b = head_weights(text, strength)
-        row_a, row_b = w_a[toks_a.index(word)], w_b[toks_b.index(word)]
-        bars_a.update(row_a)
-        ax_b.set_xticks(range(len(toks_b)), [display_word(t) for t in toks_b], rotation=45, ha="right")
-        for bar, t in zip(bars_b.bars, toks_b):
-            bar.set_color(plots.word_color(t))
-        bars_b.update(row_b)
-        ax_b.set_title(f"“{text}”")
-        gap = {t: abs(row_b[toks_b.index(t)] - row_a[i]) for i, t in enumerate(toks_a)}
-        worst = max(gap, key=gap.get)
-        if gap[worst] < 0.005:
-            return f"positions × {strength:.1f}: {word}'s weights are the same in both orders"
-        return (f"positions × {strength:.1f}: {word}'s weights differ by up to {gap[worst]:.2f} "
-                f"({display_word(worst)}: {row_a[toks_a.index(worst)]:.2f} → {row_b[toks_b.index(worst)]:.2f})")
+    def draw(strength, order):
+        scene = Scene()
+        rows = []
+        for key, text in (("a", SENTENCE), ("b", ORDERS[order])):
+            tokens, _, weights = head_weights(text, strength, vectors=vectors)
+            row = weights[tokens.index(word)]
+            rows += [tokens, row]
+            bars(scene, key, row, [display_word(t) for t in tokens], colours=[plots.word_color(t) for t in tokens],
+                 title=f"“{text}”", ylim=(0.0, 1.12), ticks=(0.0, 0.5, 1.0), ylabel="weight", width=560,
+                 height=250, rotate=45, numbers="{:.2f}", longest=longest)
+        return scene, order_readout(word, strength, *rows)
 
     controls = {"strength": slider("positions ×", 0.0, min=0.0, max=2.0, step=0.1, readout_format=".1f"),
-                "order": W.Dropdown(options=list(ORDERS), value="reversed", description="other order",
-                                    style={"description_width": "110px"})}
-    return Panel(controls, fig, update, title="Same words, another order")
+                "order": dropdown("other order", list(ORDERS), "reversed")}
+    return LivePanel(controls, draw, title="Same words, another order")
 
 
-def previous_word_panel(figsize=(5.7, 4.6)):
+def previous_word_panel():
     """The previous-word head's weights; controls: `strength` of the positions, `sharpness` of W_q."""
-    tokens, weights = previous_word_weights()
-    fig, ax = plots.new_figure(figsize=figsize)
-    heat = plots.heatmap(ax, weights, tokens, tokens, vmin=0, vmax=1, annotate=False)
-    title = ax.set_title(" ")
-    fig.tight_layout()
+    vectors = toy_vectors()  # read once: a slider move only computes
+    tokens, _ = previous_word_weights(vectors=vectors)
+    labels = [display_word(t) for t in tokens]
+    cell = 36
 
-    def update(strength, sharpness):
-        _, w = previous_word_weights(strength=strength, sharpness=sharpness)
-        heat.update(w)
-        title.set_text(f"positions × {strength:.2f}, sharpness {sharpness:.0f}")
+    def draw(strength, sharpness):
+        _, w = previous_word_weights(strength=strength, sharpness=sharpness, vectors=vectors)
+        scene = Scene()
+        heatmap(scene, "previous", w, labels, labels, cell=cell,
+                title=f"positions × {strength:.2f}, sharpness {sharpness:.0f}")
+        width, height, left, top = heatmap_size(labels, labels, cell=cell)
+        colourbar(scene, height, top=top, bottom=height - top - len(labels) * cell)
         prev = previous_weights(w)
         i = int(np.argmin(prev))
-        return (f"weight on the previous word: smallest {prev[i]:.2f} ({display_word(tokens[i + 1])} → "
-                f"{display_word(tokens[i])}), mean {prev.mean():.2f}")
+        return scene, (f"weight on the previous word: smallest {prev[i]:.2f} ({display_word(tokens[i + 1])} → "
+                       f"{display_word(tokens[i])}), mean {prev.mean():.2f}")
 
     controls = {"strength": slider("positions ×", 3.0, min=0.0, max=4.0, step=0.25),
                 "sharpness": slider("sharpness", 8.0, min=1.0, max=12.0, step=1.0, readout_format=".0f")}
-    return Panel(controls, fig, update, title="A head that looks at the previous word")
+    return LivePanel(controls, draw, title="A head that looks at the previous word")
 
 
-def rope_panel(n=9, base=TOY_BASE, figsize=(5.7, 3.2)):
+def _nice_ticks(lo, hi, count=4):
+    """Round tick values inside [lo, hi] (a handful, at 1, 2 or 5 times a power of ten)."""
+    raw = (hi - lo) / count
+    step = min((m * 10.0 ** math.floor(math.log10(raw)) for m in (1, 2, 5, 10)), key=lambda s: abs(s - raw))
+    return tuple(v for v in np.arange(math.ceil(lo / step), math.floor(hi / step) + 1) * step)
+
+
+def rope_panel(n=9, base=TOY_BASE):
     """Rotary positions: bank's query and river's key, turned to their positions.
 
     Controls: `query_position`, `key_position` (0..n-1). Left: the first pair of
@@ -240,36 +266,39 @@ def rope_panel(n=9, base=TOY_BASE, figsize=(5.7, 3.2)):
     is all that the positions change in it.
     """
     q, k = bank_query_river_key()
-    distances = np.arange(-(n - 1), n)
-    curve = [rope_score(q, k, max(dist, 0), max(-dist, 0), base) for dist in distances]
-    fig, (ax_arrows, ax_curve) = plots.new_figure(1, 2, figsize=figsize, width_ratios=[1, 1.3])
-    lim = 1.15 * max(np.hypot(*q[:2]), np.hypot(*k[:2]))
-    ax_arrows.add_patch(plots.mpl.patches.Circle((0, 0), lim / 1.15, fill=False, color="#DDDDDD"))
-    arrow_q = ax_arrows.annotate("", (q[0], q[1]), (0, 0), arrowprops=dict(arrowstyle="-|>", lw=2.5,
-                                 color=plots.BANK_COLOR))
-    arrow_k = ax_arrows.annotate("", (k[0], k[1]), (0, 0), arrowprops=dict(arrowstyle="-|>", lw=2.5,
-                                 color=plots.RIVER_COLOR))
-    ax_arrows.set_xlim(-lim, lim)
-    ax_arrows.set_ylim(-lim, lim)
-    ax_arrows.set_aspect("equal")
-    ax_arrows.axis("off")
-    ax_arrows.set_title("first pair: q black, k blue", fontsize=plots.SMALL_FONT)
-    ax_curve.plot(distances, curve, "-o", color=plots.OTHER_COLOR, markersize=4)
-    point, = ax_curve.plot([0], [curve[n - 1]], "o", markersize=11, color=plots.BANK_COLOR)
-    ax_curve.set_xlabel("offset (query − key position)")
-    ax_curve.set_ylabel("score")
-    fig.tight_layout()
+    offsets = np.arange(-(n - 1), n)
+    curve = np.array([rope_score(q, k, max(o, 0), max(-o, 0), base) for o in offsets])
+    radius = max(np.hypot(*q[:2]), np.hypot(*k[:2]))
+    lim = 1.15 * radius
+    arrows = WordMap((-lim, lim, -lim, lim), width=250, height=268, title="first pair: q black, k blue")
+    (cx, cy), (rx, _) = arrows.px((0, 0)), arrows.px((radius, 0))
+    frame = arrows.frame([], [], []) + element("circle", attrs_markup(cx=cx, cy=cy, r=rx - cx, fill="none",
+                                                                        stroke="#dddddd"))
+    span = curve.max() - curve.min()
+    ylim = (curve.min() - 0.15 * span, curve.max() + 0.15 * span)
+    chart = LineChart((offsets[0] - 0.5, offsets[-1] + 0.5), ylim, xticks=range(-(n - 1) // 4 * 4, n, 4),
+                      yticks=_nice_ticks(*ylim), width=320, height=268, xlabel="offset (query − key)", ylabel="score")
 
-    def update(query_position, key_position):
+    def draw(query_position, key_position):
         q_rot = rotate(q[None], [query_position], base)[0]
         k_rot = rotate(k[None], [key_position], base)[0]
-        arrow_q.xy = (q_rot[0], q_rot[1])
-        arrow_k.xy = (k_rot[0], k_rot[1])
         score = rope_score(q, k, query_position, key_position, base)
-        point.set_data([query_position - key_position], [score])
-        return (f"bank's query at {query_position}, river's key at {key_position}: offset "
-                f"{query_position - key_position}, score {score:.2f}")
+        scene = Scene()
+        t = arrows.tile(scene, frame)
+        arrows.arrow(scene, t, "q", (0, 0), q_rot[:2], plots.BANK_COLOR)
+        arrows.arrow(scene, t, "k", (0, 0), k_rot[:2], plots.RIVER_COLOR)
+        t = chart.tile(scene, "curve", "score against the offset")
+        chart.line(scene, t, "curve.line", offsets, curve, plots.OTHER_COLOR, markers=True, marker_r=3)
+        chart.point(scene, t, "curve.chosen", query_position - key_position, score, plots.BANK_COLOR, r=7)
+        return scene, (f"bank's query at {query_position}, river's key at {key_position}: offset "
+                       f"{query_position - key_position}, score {score:.2f}")
 
     controls = {"query_position": int_slider("query at", n - 1, 0, n - 1),
                 "key_position": int_slider("key at", n - 2, 0, n - 1)}
-    return Panel(controls, fig, update, title="Rotary positions: only the offset counts")
+    return LivePanel(controls, draw, title="Rotary positions: only the offset counts")
+
+
+def panels():
+    """The notebook's live panels, by name, built as the notebook builds them."""
+    return {"waves": waves_panel(), "order": order_panel(), "previous": previous_word_panel(),
+            "rope": rope_panel()}
