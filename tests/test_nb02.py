@@ -581,9 +581,13 @@ def dk_panel():
 EDGES = np.arange(-50.5, 51.0, 1.0)  # the panel's bins, as its docstring says: width 1, centred on -50..50
 
 
-def rect_spans(scene, key, n):
-    tops = np.array([attr(scene, f"{key}{i}", "y") for i in range(n)])
-    return tops, tops + [attr(scene, f"{key}{i}", "height") for i in range(n)]
+def heights(scene, key, n):
+    return np.array([attr(scene, f"{key}{i}", "height") for i in range(n)])
+
+
+def feet(markup, fill):
+    """The y of the foot of every bar of colour `fill` in a tile (bars drawn upside down)."""
+    return re.findall(rf'<rect [^>]*y="-([\d.]+)"[^>]*fill="{fill}" transform="scale\(1,-1\)"', markup)
 
 
 def assert_dk_panel_shows(panel, draws):
@@ -595,20 +599,21 @@ def assert_dk_panel_shows(panel, draws):
     s = keys[:, :d_k] @ q[:d_k]
     scene = panel.scene
     expected = [np.histogram(v, bins=EDGES, density=True)[0] for v in (dots, scaled)]
-    spans = [rect_spans(scene, f"hist.{name}", len(EDGES) - 1) for name in "us"]
-    scale = bar_scale(*spans[1], expected[1])  # px per unit, measured on the blue bins
-    baseline = spans[1][1].max()
-    for (tops, bottoms), heights in zip(spans, expected):
-        np.testing.assert_allclose(bottoms - tops, heights * scale, atol=0.11)  # one scale for both
-        np.testing.assert_allclose(bottoms, baseline, atol=0.06)  # every bin stands on the axis
-        assert tops.min() > 30  # below the title: the fixed y-limit holds every bin
+    drawn = [heights(scene, f"hist.{name}", len(EDGES) - 1) for name in "us"]
+    scale = bar_scale(np.zeros(len(EDGES) - 1), drawn[1], expected[1])  # px per unit, on the blue bins
+    for bins, values in zip(drawn, expected):
+        np.testing.assert_allclose(bins, values * scale, atol=0.06)  # one scale for both
+        assert values.max() < 0.65  # the fixed y-limit holds every bin
+    hist_tile, weight_tile = scene.tile_markups()
+    for colour in (plots.TOWN_COLOR, plots.RIVER_COLOR):  # orange unscaled, blue scaled, as the legend says
+        assert len(feet(hist_tile, colour)) == len(EDGES) - 1 and len(set(feet(hist_tile, colour))) == 1
+        assert len(feet(weight_tile, colour)) == len(s)
+    assert set(feet(hist_tile, plots.TOWN_COLOR)) == set(feet(hist_tile, plots.RIVER_COLOR))  # one axis
     assert expected[0].sum() > 0.99  # (almost) every score falls inside the bins
     w_u, w_s = np_softmax(s), np_softmax(s / np.sqrt(d_k))
-    (tu, bu), (ts, bs) = rect_spans(scene, "w.u", len(s)), rect_spans(scene, "w.s", len(s))
-    scale = bar_scale(np.r_[tu, ts], np.r_[bu, bs], np.r_[w_u, w_s])
-    np.testing.assert_allclose(np.r_[bu - tu, bs - ts], np.r_[w_u, w_s] * scale, atol=0.11)
-    fills = {scene.keyed()[f"{k}{i}"][0]["fill"] for k in ("hist.u", "w.u") for i in range(9)}
-    assert fills == {plots.TOWN_COLOR}  # orange: unscaled, the histogram's legend colour
+    bars_drawn = np.r_[heights(scene, "w.u", len(s)), heights(scene, "w.s", len(s))]
+    scale = bar_scale(np.zeros(2 * len(s)), bars_drawn, np.r_[w_u, w_s])
+    np.testing.assert_allclose(bars_drawn, np.r_[w_u, w_s] * scale, atol=0.06)
     assert text_of(scene, "hist.t") == f"d_k = {d_k}: std {dots.std():.2f}, scaled {scaled.std():.2f}"
     assert text_of(scene, "w.t") == f"softmax weights; largest {w_u.max():.2f}, scaled {w_s.max():.2f}"
     lines = panel.text.splitlines()

@@ -518,10 +518,10 @@ def scaling_panel(d_k=SCALING_START_DK, n_pairs=2000, n_keys=9, max_dk=256, seed
         t = hist.tile(scene, "hist", title=f"d_k = {d_k}: std {dots.std():.2f}, scaled {scaled.std():.2f}")
         for name, values, colour in (("u", dots, UNSCALED_COLOR), ("s", scaled, SCALED_COLOR)):
             heights = np.histogram(values, bins=SCALING_EDGES, density=True)[0]
-            hist.rects(scene, t, f"hist.{name}", left, right, np.zeros_like(heights), heights, colour, opacity=0.6)
+            hist.columns(scene, t, f"hist.{name}", left, right, heights, colour, opacity=0.6)
         t = weights.tile(scene, "w", title=f"softmax weights; largest {w_u.max():.2f}, scaled {w_s.max():.2f}")
-        weights.rects(scene, t, "w.u", x - 0.4, x, np.zeros(n_keys), w_u, UNSCALED_COLOR)
-        weights.rects(scene, t, "w.s", x, x + 0.4, np.zeros(n_keys), w_s, SCALED_COLOR)
+        weights.columns(scene, t, "w.u", x - 0.4, x, w_u, UNSCALED_COLOR)
+        weights.columns(scene, t, "w.s", x, x + 0.4, w_s, SCALED_COLOR)
         return scene, (f"d_k = {d_k}\n"
                        f"spread (std) of q·k over {n_pairs} pairs: {dots.std():.2f}   (√d_k = {np.sqrt(d_k):.2f})\n"
                        f"after dividing by √d_k:              {scaled.std():.2f}\n"
