@@ -502,15 +502,16 @@ def scaling_panel(d_k=SCALING_START_DK, n_pairs=2000, n_keys=9, max_dk=256, seed
     slider uses more or fewer of the same coordinates, so the picture changes smoothly.
     """
     q_pairs, k_pairs, q, keys = scaling_samples(n_pairs, n_keys, max_dk, seed)
-    pair_dots = np.cumsum(q_pairs * k_pairs, axis=1, dtype=float)  # (n_pairs, max_dk): column d-1 = q·k with d_k=d
+    pair_dots = np.cumsum(q_pairs * k_pairs, axis=1, dtype=float).T.copy()  # (max_dk, n_pairs): row d-1 = q·k, d_k=d
     key_dots = np.cumsum(q[None, :] * keys, axis=1)  # (n_keys, max_dk)
     hist, weights = scaling_charts(n_pairs, n_keys)
-    left, right = SCALING_EDGES[:-1], SCALING_EDGES[1:]
+    left, right = tuple(SCALING_EDGES[:-1].tolist()), tuple(SCALING_EDGES[1:].tolist())
     x = np.arange(1, n_keys + 1, dtype=float)
+    x_u, x_s, x_r = tuple((x - 0.4).tolist()), tuple(x.tolist()), tuple((x + 0.4).tolist())
 
     def draw(d_k):
         d_k = int(d_k)
-        dots = pair_dots[:, d_k - 1]
+        dots = pair_dots[d_k - 1]
         scaled = dots / np.sqrt(d_k)
         s = key_dots[:, d_k - 1]
         w_u, w_s = softmax(s), softmax(s / np.sqrt(d_k))
@@ -520,8 +521,8 @@ def scaling_panel(d_k=SCALING_START_DK, n_pairs=2000, n_keys=9, max_dk=256, seed
             heights = np.histogram(values, bins=SCALING_EDGES, density=True)[0]
             hist.columns(scene, t, f"hist.{name}", left, right, heights, colour, opacity=0.6)
         t = weights.tile(scene, "w", title=f"softmax weights; largest {w_u.max():.2f}, scaled {w_s.max():.2f}")
-        weights.columns(scene, t, "w.u", x - 0.4, x, w_u, UNSCALED_COLOR)
-        weights.columns(scene, t, "w.s", x, x + 0.4, w_s, SCALED_COLOR)
+        weights.columns(scene, t, "w.u", x_u, x_s, w_u, UNSCALED_COLOR)
+        weights.columns(scene, t, "w.s", x_s, x_r, w_s, SCALED_COLOR)
         return scene, (f"d_k = {d_k}\n"
                        f"spread (std) of q·k over {n_pairs} pairs: {dots.std():.2f}   (√d_k = {np.sqrt(d_k):.2f})\n"
                        f"after dividing by √d_k:              {scaled.std():.2f}\n"

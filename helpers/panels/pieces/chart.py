@@ -63,6 +63,11 @@ def _frame(chart):
     return "".join(scene.tiles[0][2])
 
 
+def _floats(values):
+    """`values` as a tuple of floats (a cache key); a tuple given is taken as it is."""
+    return values if values.__class__ is tuple else tuple(map(float, values))
+
+
 @functools.lru_cache(maxsize=64)
 def _slots(chart, key, lefts, rights, opacity):
     """Keys and fixed attributes (x, width) of a row of rectangles on `chart`."""
@@ -145,7 +150,7 @@ class Chart:
         `fills` one colour for all or one per rectangle. Keys `key`0, `key`1, ..."""
         if not (np.all(np.isfinite(lows)) and np.all(np.isfinite(highs))):
             raise ValueError("these bars cannot be drawn: a value is not a finite number")
-        slots = _slots(self, key, tuple(map(float, lefts)), tuple(map(float, rights)), opacity)
+        slots = _slots(self, key, _floats(lefts), _floats(rights), opacity)
         single = isinstance(fills, str)
         for i, ((k, static), lo, hi) in enumerate(zip(slots, lows, highs)):
             top, base = self.y(max(lo, hi)), self.y(min(lo, hi))
@@ -159,10 +164,10 @@ class Chart:
         heights = np.asarray(heights, dtype=float)
         if not np.all(np.isfinite(heights)):
             raise ValueError("these bars cannot be drawn: a value is not a finite number")
-        slots = _column_slots(self, key, tuple(map(float, lefts)), tuple(map(float, rights)), fill, opacity)
+        slots = _column_slots(self, key, _floats(lefts), _floats(rights), fill, opacity)
         y0, y1 = self.ylim
         px = (np.clip(heights, y0, y1) - y0) * ((self.height - self.top - self.bottom) / (y1 - y0))
-        scene.add_keyed(t, "rect", slots, "height", [f"{v:.1f}" for v in px])
+        scene.add_keyed(t, "rect", slots, "height", [f"{v:.1f}" for v in px.tolist()])
 
     def texts(self, scene, t, key, xs, ys, texts, font_px=FONT_PX - 2, lift=4):
         """Keyed texts centred at data x xs[i], their baseline `lift` px above data y ys[i]."""
