@@ -546,15 +546,19 @@ def color_tick_labels(ax, words, axis="y"):
 
 
 def readable_signed_text(hm):
-    """Re-colour a signed Heatmap's cell numbers: white on the dark ends, black near zero.
-
-    (Heatmap.update picks white for the lower half of the colour scale, which
-    suits viridis but puts white numbers on the white middle of PuOr.)
-    """
-    values = np.asarray(hm.image.get_array(), dtype=float)
-    norm = hm.image.norm
-    for text, value in zip(hm.texts, values.ravel()):
-        text.set_color("white" if abs(float(norm(value)) - 0.5) > 0.33 else "black")
+    """Make the numbers of a Heatmap drawn with SIGNED_CMAP readable: black or white,
+    whichever contrasts more with its cell (WCAG), so black on the pale middle of the
+    colour map and white on its dark ends, and no "-0.0". Call after `heatmap(...)`/`update`
+    (Heatmap.update picks white for the lower half of the scale, which suits viridis
+    but puts white numbers on the white middle of a signed map). Returns `hm`."""
+    cells = hm.image.to_rgba(np.asarray(hm.image.get_array(), dtype=float)).reshape(-1, 4)
+    for text, cell in zip(hm.texts, cells):
+        lin = np.where(cell[:3] <= 0.04045, cell[:3] / 12.92, ((cell[:3] + 0.055) / 1.055) ** 2.4)
+        lum = float(lin @ [0.2126, 0.7152, 0.0722])
+        text.set_color("black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white")
+        label = text.get_text()
+        if label.startswith("-") and label.lstrip("-0.") == "":  # "-0.0" -> "0.0"
+            text.set_text(label[1:])
     return hm
 
 
@@ -577,302 +581,13 @@ def map_limits(points, pad=0.35):
     return (x0 - left, x1 + right, y0 - bottom, y1 + top)
 
 
-# ---------------------------------------------------------- notebook 02 pictures
-
-#: Short names of the six toy dimensions, for axes with little room.
-SHORT_DIMENSIONS = ("town", "water", "person", "place", "action", "topic")
-POSITIVE_COLOR = SIGNED_COLORS[-3]  # gold, from the positive half of SIGNED_CMAP: a term that raises the score
-NEGATIVE_COLOR = SIGNED_COLORS[1]  # purple, from the negative half: a term that lowers it
-UNSCALED_COLOR = TOWN_COLOR
-SCALED_COLOR = RIVER_COLOR
-
-
-def clean_number(value, digits=2):
-    """`value` rounded to `digits`, with -0.0 turned into 0.0 (so it never prints as -0.00)."""
-    return round(float(value), digits) + 0.0
-
-
-def signed_text_colors(hm):
-    """Make the numbers of a Heatmap drawn with SIGNED_CMAP readable: black on the pale
-    middle of the colormap, white on its dark ends, and no "-0.0". Call after
-    `heatmap(...)`/`update` (Heatmap.update alone writes white on the pale middle)."""
-    norm = hm.image.norm
-    data = hm.image.get_array()
-    for text, value in zip(hm.texts, np.asarray(data).ravel()):
-        shade = float(norm(value))
-        text.set_color("white" if abs(shade - 0.5) > 0.3 else "black")
-        label = text.get_text()
-        if label.startswith("-") and label.lstrip("-0.") == "":  # "-0.0" -> "0.0"
-            text.set_text(label[1:])
-    return hm
+# ---------------------------------------------------------- signed heatmaps (02, 06)
 
 
 def signed_heatmap(ax, matrix, row_labels, col_labels, **kwargs):
     """heatmap(...) with cmap=SIGNED_CMAP, symmetric limits and readable numbers."""
     hm = heatmap(ax, matrix, row_labels, col_labels, cmap=SIGNED_CMAP, **kwargs)
-    return signed_text_colors(hm)
-
-
-def listening_question(ax, tokens, query_index, *, question=None):
-    """The question attention answers, as a picture: dashed arcs with a '?' from the
-    query word to every other word of the sentence. Static; returns `ax`."""
-    n = len(tokens)
-    ax.set_xlim(-0.7, n - 0.3)
-    ax.set_ylim(-0.9, n / 2 + 1.2)  # room for the top '?' under the title
-    ax.axis("off")
-    for i, tok in enumerate(tokens):
-        ax.text(i, -0.35, display_word(tok), ha="center", va="top", fontsize=FONT + 2,
-                color=word_color(tok), fontweight="bold" if i == query_index else "normal")
-    for j in range(n):
-        if j == query_index:
-            continue
-        center, width = (query_index + j) / 2, abs(j - query_index)
-        ax.add_patch(Arc((center, 0), width, width * 1.2, theta1=0, theta2=180,
-                         color=OTHER_COLOR, linewidth=1.5, linestyle="--"))
-        ax.text(center, width * 0.6 + 0.05, "?", ha="center", va="bottom", fontsize=FONT + 1,
-                color=BANK_COLOR, fontweight="bold")
-    if question:
-        ax.set_title(question, fontsize=FONT + 2)
-    return ax
-
-
-def outline_row(ax, row, ncols, color=BANK_COLOR):
-    """Draw a thick frame around row `row` of a heatmap drawn on `ax`."""
-    from matplotlib.patches import Rectangle
-    ax.add_patch(Rectangle((-0.5, row - 0.5), ncols, 1, fill=False, edgecolor=color,
-                           linewidth=3, clip_on=False))
-
-
-class TermByTerm:
-    """The dot product q·k written out term by term (a "neuron view").
-
-    Top axes: three rows of six coloured cells, q (the query), k (one key) and
-    their elementwise product q×k, one column per dimension, with the value
-    written in each cell. All three rows share ONE symmetric colour scale, from
-    -vmax to vmax (gold positive, purple negative), shown by a colour bar next
-    to the cells: a pale cell is a small number whichever row it is in.
-    vmax=None takes snap_up(largest absolute value of the first q, k and q×k), at least 1;
-    a slider panel passes the largest value its sliders can reach, so the scale never moves.
-    Bottom axes: a waterfall: each product is a bar that starts where the
-    previous one ended, and the last bar, '= score', is their sum q·k.
-    `update(q, k, query_word, key_word)` changes the existing artists only.
-    snap=True rounds the waterfall's limits out to powers of two (see snap_up), so that
-    a slider panel rescales it seldom.
-    """
-
-    def __init__(self, ax_cells, ax_sum, q, k, query_word="bank", key_word="river", *,
-                 dimensions=SHORT_DIMENSIONS, cmap=SIGNED_CMAP, snap=False, vmax=None):
-        from matplotlib.patches import Rectangle
-        self.ax_cells, self.ax_sum = ax_cells, ax_sum
-        self.snap = snap
-        self.cmap = plt.get_cmap(cmap)
-        if vmax is None:
-            first = np.abs(np.concatenate([np.ravel(q), np.ravel(k), np.ravel(np.multiply(q, k))]))
-            vmax = snap_up(max(float(first.max()), 1.0))
-        self.norm = mpl.colors.Normalize(-float(vmax), float(vmax))
-        self.mappable = mpl.cm.ScalarMappable(norm=self.norm, cmap=self.cmap)
-        d = len(dimensions)
-        ax_cells.set_xlim(-0.5, d - 0.5)
-        ax_cells.set_ylim(2.5, -0.5)
-        ax_cells.set_xticks(range(d), dimensions)
-        ax_cells.xaxis.tick_top()
-        ax_cells.set_yticks([])
-        ax_cells.spines[:].set_visible(False)
-        self.colorbar = ax_cells.figure.colorbar(self.mappable, ax=ax_cells, fraction=0.05, pad=0.02,
-                                                 ticks=[-vmax, 0, vmax], aspect=6)
-        self.colorbar.ax.tick_params(labelsize=SMALL_FONT - 1)
-        self.colorbar.ax.set_yticklabels([f"{-vmax:g}", "0", f"{vmax:g}"])
-        self.colorbar.set_label("value", fontsize=SMALL_FONT - 1, labelpad=-4)
-        self.cells, self.cell_texts, self.row_labels = [], [], []
-        for r in range(3):
-            row_cells, row_texts = [], []
-            for c in range(d):
-                rect = Rectangle((c - 0.48, r - 0.45), 0.96, 0.9, edgecolor="white")
-                ax_cells.add_patch(rect)
-                row_cells.append(rect)
-                row_texts.append(ax_cells.text(c, r, "", ha="center", va="center", fontsize=SMALL_FONT))
-            self.cells.append(row_cells)
-            self.cell_texts.append(row_texts)
-            self.row_labels.append(ax_cells.text(-0.62, r, "", ha="right", va="center", fontsize=FONT))
-        # waterfall: one bar per dimension, then the total
-        self.steps = ax_sum.bar(range(d), np.zeros(d), width=0.7)
-        self.total = ax_sum.bar([d], [0.0], width=0.7, color=BANK_COLOR)[0]
-        self.step_texts = [ax_sum.text(c, 0, "", ha="center", fontsize=SMALL_FONT - 1) for c in range(d + 1)]
-        ax_sum.axhline(0, color="black", linewidth=0.8)
-        ax_sum.set_xticks(range(d + 1), list(dimensions) + ["= score"], rotation=30, ha="right")
-        ax_sum.set_xlim(-0.6, d + 0.6)
-        ax_sum.set_ylabel("running sum")
-        self.update(q, k, query_word, key_word)
-
-    def update(self, q, k, query_word="bank", key_word="river"):
-        q = np.asarray(q, dtype=float)
-        k = np.asarray(k, dtype=float)
-        prod = q * k
-        score = float(prod.sum())
-        for r, (name, values) in enumerate(((f"q {display_word(query_word)}", q),
-                                            (f"k {display_word(key_word)}", k),
-                                            ("q × k", prod))):
-            self.row_labels[r].set_text(name)
-            for rect, text, v in zip(self.cells[r], self.cell_texts[r], values):
-                shade = float(np.clip(self.norm(v), 0.0, 1.0))  # one scale for all rows; 0.5 = zero
-                rect.set_facecolor(self.cmap(shade))
-                text.set_text(f"{clean_number(v):.2f}")
-                text.set_color("white" if abs(shade - 0.5) > 0.3 else "black")
-        start = np.concatenate([[0.0], np.cumsum(prod)[:-1]])
-        for bar, s, p in zip(self.steps, start, prod):
-            bar.set_y(s)
-            bar.set_height(p)
-            bar.set_color(POSITIVE_COLOR if p >= 0 else NEGATIVE_COLOR)
-        self.total.set_height(score)
-        lows = np.concatenate([np.minimum(start, start + prod), [min(score, 0.0)]])
-        highs = np.concatenate([np.maximum(start, start + prod), [max(score, 0.0)]])
-        lo = min(0.0, float(lows.min()))
-        hi = max(1.0, float(highs.max()))
-        pad = 0.18 * (hi - lo)
-        lo, hi = lo - (pad if lo < 0 else 0), hi + pad
-        if self.snap:
-            lo, hi = (-snap_up(-lo) if lo < 0 else 0.0), snap_up(hi)
-        self.ax_sum.set_ylim(lo, hi)
-        values = list(prod) + [score]
-        for c, (text, v, top) in enumerate(zip(self.step_texts, values, highs)):
-            text.set_position((c, top))
-            text.set_va("bottom")
-            v = clean_number(v)
-            text.set_text(f"{v:+.2f}" if c < len(prod) else f"{v:.2f}")
-        self.ax_sum.set_title(f"q·k = {score:.2f}", fontsize=FONT)
-        return score
-
-
-def snap_up(x):
-    """The smallest power of two >= x (x > 0): limits rounded out to it change seldom."""
-    return float(2.0 ** np.ceil(np.log2(x)))
-
-
-def score_row_limits(values, floor=(-1.0, 8.0), snap=False):
-    """Fixed y-limits for a row of scores: `floor` unless the values need more room.
-
-    snap=True rounds them out to powers of two (snap_up), e.g. for a slider panel.
-    """
-    values = np.asarray(values, dtype=float)
-    lo = min(floor[0], float(np.floor(values.min() * 1.2)))
-    hi = max(floor[1], float(np.ceil(values.max() * 1.2)))
-    if snap:
-        lo, hi = -snap_up(-lo), snap_up(hi)
-    return lo, hi
-
-
-def spread_vs_dk(ax, dims, stds, stds_scaled):
-    """Measured std of q·k (dots), the curve sqrt(d_k), and the std after dividing by sqrt(d_k)."""
-    dims = np.asarray(dims, dtype=float)
-    grid = np.linspace(0, dims.max(), 400)
-    ax.plot(grid, np.sqrt(grid), color=OTHER_COLOR, linewidth=2, label="√d_k")
-    ax.plot(dims, stds, "o", color=UNSCALED_COLOR, markersize=8, label="measured std of q·k")
-    ax.plot(dims, stds_scaled, "s", color=SCALED_COLOR, markersize=7,
-            label="measured std of q·k / √d_k")
-    ax.axhline(1.0, color=SCALED_COLOR, linewidth=1, linestyle=":")
-    ax.set_xlabel("d_k (length of q and k)")
-    ax.set_ylabel("standard deviation")
-    ax.set_xlim(0, dims.max() * 1.03)
-    ax.set_ylim(0, np.sqrt(dims.max()) * 1.12)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left")
-    return ax
-
-
-def saturation_vs_dk(ax, dims, max_unscaled, max_scaled, n_keys):
-    """Average largest softmax weight over n_keys random scores, without and with scaling."""
-    ax.plot(dims, max_unscaled, "o-", color=UNSCALED_COLOR, linewidth=2, markersize=8,
-            label="softmax(q·k)")
-    ax.plot(dims, max_scaled, "s-", color=SCALED_COLOR, linewidth=2, markersize=7,
-            label="softmax(q·k / √d_k)")
-    ax.axhline(1.0, color="black", linewidth=1, linestyle="--")
-    ax.text(dims[0], 0.985, "one-hot: all weight on one key", va="top", fontsize=SMALL_FONT)
-    ax.axhline(1 / n_keys, color=OTHER_COLOR, linewidth=1, linestyle="--")
-    ax.text(dims[0], 1 / n_keys + 0.015, f"uniform: 1/{n_keys}", va="bottom", fontsize=SMALL_FONT,
-            color=OTHER_COLOR)
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(dims, [str(d) for d in dims])
-    ax.minorticks_off()
-    ax.set_ylim(0, 1.05)
-    ax.set_xlabel("d_k (length of q and k)")
-    ax.set_ylabel(f"largest of {n_keys} weights\n(average over trials)")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="center right")
-    return ax
-
-
-class Histogram:
-    """Bars over fixed `edges` whose heights are replaced in place by `update(samples)`."""
-
-    def __init__(self, ax, edges, *, color=OTHER_COLOR, alpha=0.6, label=None):
-        self.edges = np.asarray(edges, dtype=float)
-        centers = (self.edges[:-1] + self.edges[1:]) / 2
-        widths = np.diff(self.edges)
-        self.bars = ax.bar(centers, np.zeros(len(centers)), width=widths, color=color,
-                           alpha=alpha, label=label)
-
-    def update(self, samples):
-        """Show the density histogram of `samples`; returns the heights."""
-        heights, _ = np.histogram(samples, bins=self.edges, density=True)
-        for bar, h in zip(self.bars, heights):
-            bar.set_height(h)
-            bar.set_visible(h > 0)  # an empty bin shows nothing: skip drawing it (faster frames)
-        return heights
-
-
-def projection_matrices_figure(W_q, W_k, dimensions, *, ask=(3, 5), figsize=(6.6, 9.4)):
-    """W_q (d_model, d_k) above W_k (d_model, d_k) as annotated heatmaps on ONE colour scale
-    (symmetric, ±the largest absolute entry of both) with one shared colour bar, so equal
-    numbers get equal colours in both. Embedding dimensions down the rows, query/key
-    dimensions along the columns; the entry `ask` (row, col) of W_q is framed."""
-    from matplotlib.patches import Rectangle
-    fig, (ax_q, ax_k) = new_figure(2, 1, figsize=figsize, layout="constrained")
-    fig.get_layout_engine().set(hspace=0.06)  # room between W_q's axis label and W_k's title
-    lim = float(max(np.abs(W_q).max(), np.abs(W_k).max())) or 1.0
-    common = dict(fmt="{:g}", ylabel="embedding dimension (row)", vmin=-lim, vmax=lim, colorbar=False)
-    hm_q = signed_heatmap(ax_q, W_q, dimensions, dimensions, xlabel="query dimension (column)",
-                          title="W_q: diagonal keeps the meaning,\nframed entry: place asks for topic",
-                          **common)
-    signed_heatmap(ax_k, W_k, dimensions, dimensions, xlabel="key dimension (column)",
-                   title="W_k = identity: the key is the word itself", **common)
-    r, c = ask
-    ax_q.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor=BANK_COLOR, linewidth=3))
-    bar = fig.colorbar(hm_q.image, ax=[ax_q, ax_k], shrink=0.6, aspect=30)
-    bar.set_label("entry (one scale for both matrices)")
-    return fig
-
-
-def term_by_term_figure(q, keys, *, query_word="bank", figsize=(6.8, 9.4)):
-    """One TermByTerm per (key vector (d,), key word) in `keys`, stacked, all on one colour
-    scale and one waterfall scale, so that the pairs compare. Returns the figure;
-    fig.term_views holds the TermByTerm objects."""
-    n = len(keys)
-    fig, axes = new_figure(2 * n, 1, figsize=figsize, layout="constrained",
-                           height_ratios=[1, 1.7] * n)
-    q = np.asarray(q, dtype=float)
-    biggest = max(float(np.abs(np.concatenate([q, np.asarray(k, float), q * np.asarray(k, float)])).max())
-                  for k, _ in keys)
-    vmax = snap_up(max(biggest, 1.0))
-    views = [TermByTerm(axes[2 * i], axes[2 * i + 1], q, k, query_word, word, vmax=vmax)
-             for i, (k, word) in enumerate(keys)]
-    lo = min(v.ax_sum.get_ylim()[0] for v in views)
-    hi = max(v.ax_sum.get_ylim()[1] for v in views)
-    for v in views:
-        v.ax_sum.set_ylim(lo, hi)  # same scale for every pair, to compare
-    fig.term_views = views
-    return fig
-
-
-def score_rows_figure(rows, *, word="bank", figsize=(6.8, 7.6)):
-    """One bar chart per (tokens, scores (n,), title) in `rows`, stacked, same y-limits."""
-    fig, axes = new_figure(len(rows), 1, figsize=figsize, squeeze=False, layout="constrained")
-    lo = min(score_row_limits(s)[0] for _, s, _ in rows)
-    hi = max(score_row_limits(s)[1] for _, s, _ in rows)
-    for ax, (tokens, scores, title) in zip(axes[:, 0], rows):
-        ax.set_ylim(lo, hi)
-        Bars(ax, tokens, scores, title=title, ylabel=f"score q_{word} · k_j")
-        ax.set_xlabel("key word j")
-    return fig
+    return readable_signed_text(hm)
 
 
 # ---------------------------------------- one query's arcs (notebooks 03 and 05)

@@ -17,6 +17,7 @@ import pytest  # noqa: E402
 
 from helpers import plots  # noqa: E402
 from helpers.lessons import word_embeddings  # noqa: E402
+from helpers.lessons import queries_and_keys  # noqa: E402
 
 WORD_COLORS = {"river": plots.RIVER_COLOR, "town": plots.TOWN_COLOR, "output": plots.OUTPUT_COLOR}
 MIN_HUE_GAP = 25  # degrees of CIELAB hue: orange vs vermillion (PuOr vs the town words) was 10
@@ -64,7 +65,7 @@ def test_no_signed_colour_shares_a_hue_with_a_word_colour():
         for name, word_color in WORD_COLORS.items():
             gap = hue_gap(h, hue(word_color)[0])
             assert gap >= MIN_HUE_GAP, f"signed colour at {t:.2f} is {gap:.0f}° from the {name} colour"
-    for color in (plots.POSITIVE_COLOR, plots.NEGATIVE_COLOR):  # the bars of the term-by-term view
+    for color in (queries_and_keys.POSITIVE_COLOR, queries_and_keys.NEGATIVE_COLOR):  # the bars of the term-by-term view
         for word_color in WORD_COLORS.values():
             assert hue_gap(hue(color)[0], hue(word_color)[0]) >= MIN_HUE_GAP
 
@@ -87,7 +88,7 @@ def test_the_two_halves_mirror_each_other_in_lightness():
 
 
 def test_positive_and_negative_bars_take_the_colormaps_two_halves():
-    pos, neg = hue(plots.POSITIVE_COLOR)[0], hue(plots.NEGATIVE_COLOR)[0]
+    pos, neg = hue(queries_and_keys.POSITIVE_COLOR)[0], hue(queries_and_keys.NEGATIVE_COLOR)[0]
     assert hue_gap(pos, hue(plots.SIGNED_CMAP(0.9))[0]) < 10
     assert hue_gap(neg, hue(plots.SIGNED_CMAP(0.1))[0]) < 10
 

@@ -293,14 +293,12 @@ def test_nb02_answers():
     assert quoted(text, r"was negative \(([−-]?\d+(?:\.\d+)?)\)") == r2(Q[b, P] * K[f, P])
     assert quoted(text, r"ends up (\d+(?:\.\d+)?) ahead") == r2(new[f] - new[r])
     # Question 4: the d_k panel, recomputed at the d_k the question names
-    from helpers import widgets
+    from helpers.lessons import queries_and_keys
 
     d_k = int(quoted(text, r"drag `d_k` to (\d+)"))
-    panel = widgets.scaling_panel()
-    try:
-        readout = panel.set(d_k=d_k)
-    finally:
-        matplotlib.pyplot.close(panel.fig)
+    panel = queries_and_keys.scaling_panel()
+    readout = panel.set(d_k=d_k)
+    assert panel.text == readout and not panel.error
     N = r"(\d+(?:\.\d+)?)"
     spread, root = quoted(readout, rf"spread \(std\) of q·k over \d+ pairs: {N}\s+\(√d_k = {N}\)")
     assert root == np.sqrt(d_k)

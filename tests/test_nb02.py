@@ -10,12 +10,16 @@ import matplotlib
 matplotlib.use("Agg")
 
 import base64
+import json
+import re
 import struct
 
 import numpy as np
 import pytest
 
-from helpers import attention, embeddings, plots, widgets
+from helpers import attention, embeddings, plots
+from helpers.lessons import queries_and_keys
+from helpers.panels import apply_patch
 from notebook_text import load, markdown, outputs, quoted, source
 
 plots.use_classroom_style()  # as the notebook's first cell: the sizes tested are the shown ones
@@ -207,45 +211,127 @@ def test_bank_panel_claims(head, river):
         assert s[tokens.index(w)] < share * scores[b, tokens.index(w)]
 
 
+class Front:
+    """What the browser shows: the first scene, then the patches the view sends (svg_view.js in
+    Python); a whole re-send (a new `rev`) replaces it. Records the kind and size of every message."""
+
+    def __init__(self, panel):
+        self.panel, self.keyed = panel, panel.scene.keyed()
+        self.rev, self.kinds = panel.view.rev, []
+        panel.view.send = self.receive
+
+    def receive(self, content, buffers=None):
+        assert content["rev"] == self.rev
+        assert len(json.dumps(content, separators=(",", ":")).encode()) < 8 * 1024
+        self.keyed = apply_patch(self.keyed, content)
+        self.kinds.append("patch")
+
+    def change(self, **values):
+        """Set controls one at a time, as a student drags; returns the kinds of messages sent."""
+        self.kinds = []
+        for name, value in values.items():
+            self.panel.controls[name].value = value
+            if self.panel.view.rev != self.rev:
+                self.keyed, self.rev = self.panel.scene.keyed(), self.panel.view.rev
+                self.kinds.append("whole")
+        assert self.keyed == self.panel.scene.keyed()  # the browser shows the new scene
+        return self.kinds
+
+
+def attr(scene, key, name):
+    return float(scene.keyed()[key][0][name])
+
+
+def text_of(scene, key):
+    return scene.keyed()[key][1]
+
+
+def rgb(hex_colour):
+    return np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+
+
+def assert_signed_colours(fills, values, limit):
+    """Cell colours are the signed map at value/limit (purple -limit, white 0, gold +limit)."""
+    expected = plots.SIGNED_CMAP((np.asarray(values, float).ravel() / limit + 1) / 2)[:, :3]
+    np.testing.assert_allclose([rgb(f) for f in fills], expected, atol=4 / 255)  # (256-step tables)
+
+
+def bar_scale(tops, bottoms, values):
+    """px per unit of bars spanning `values` (data), measured on the drawn rectangles."""
+    spans = np.asarray(bottoms) - np.asarray(tops)
+    values = np.abs(np.asarray(values, float))
+    return float(spans @ values / (values @ values)) if values.any() else 0.0
+
+
 @pytest.fixture()
 def bank_panel():
-    panel = widgets.bank_embedding_panel()
-    yield panel
-    matplotlib.pyplot.close(panel.fig)
+    return queries_and_keys.bank_embedding_panel()
 
 
 def slider_vector(panel):
-    return np.array([panel.controls[n].value for n in widgets.BANK_SLIDER_NAMES])
+    return np.array([panel.controls[n].value for n in queries_and_keys.BANK_SLIDER_NAMES])
+
+
+def clean(v):
+    return f"{round(float(v), 2) + 0.0:.2f}"
 
 
 def assert_bank_panel_shows(panel, head):
+    """Every number of the picture and the readout, against bank_row computed here."""
     x = slider_vector(panel)
     tokens, q, K, s = bank_row(x, head)
     key = panel.controls["key"].value
     j = tokens.index(key)
-    heights = [bar.get_height() for bar in panel.score_bars.bars]
-    np.testing.assert_allclose(heights, s, atol=1e-12)
-    lo, hi = panel.score_bars.ax.get_ylim()
-    assert lo <= s.min() and s.max() <= hi  # every bar fits the chart
-    view = panel.term_view
+    scene = panel.scene
+    n = len(tokens)
+    # the score row: one bar per word, its height |s| at one scale, its number written, word colours
+    tops = [attr(scene, f"row.b{i}", "y") for i in range(n)]
+    spans = [attr(scene, f"row.b{i}", "height") for i in range(n)]
+    scale = bar_scale(tops, np.add(tops, spans), s)
+    np.testing.assert_allclose(spans, np.abs(s) * scale, atol=0.11 + 0.005 * scale)
+    assert [text_of(scene, f"row.v{i}") for i in range(n)] == [clean(v) for v in s]
+    assert [text_of(scene, f"row.l{i}") for i in range(n)] == [embeddings.display_word(t) for t in tokens]
+    assert [scene.keyed()[f"row.b{i}"][0]["fill"] for i in range(n)] == [plots.word_color(t) for t in tokens]
+    ticks = [float(t) for t in re.findall(r'text-anchor="end" font-size="14">(-?[\d.]+)<', scene.tile_markups()[0])]
+    assert min(ticks) <= max(s.min(), 0) and s.max() <= max(ticks)  # every bar fits the chart
+    # the strip: q, k, q×k on one colour scale, limit = the largest |q| a slider setting gives (4 + 8)
+    values = np.array([q, K[j], q * K[j]])
+    limit = float(np.abs(head[0]).sum(axis=0).max())
+    fills = [scene.keyed()[f"terms.{r}.{c}"][0]["fill"] for r in range(3) for c in range(6)]
+    assert_signed_colours(fills, values, limit)
+    assert [text_of(scene, f"terms.n{r}.{c}") for r in range(3) for c in range(6)] == [clean(v) for v in values.ravel()]
+    assert [text_of(scene, f"terms.r{r}") for r in range(3)] == ["q bank", f"k {embeddings.display_word(key)}", "q × k"]
+    assert [text_of(scene, f"terms.c{c}") for c in range(6)] == ["town", "water", "person", "place", "action", "topic"]
+    # the waterfall: step d spans the running sum before and after term d; then the total from 0
     products = q * K[j]
-    steps = view.steps
-    np.testing.assert_allclose([bar.get_height() for bar in steps], products, atol=1e-12)
-    np.testing.assert_allclose([bar.get_y() for bar in steps],
-                               np.concatenate([[0], np.cumsum(products)[:-1]]), atol=1e-12)
-    assert view.total.get_height() == pytest.approx(s[j])
-    assert [t.get_text() for t in view.cell_texts[2]] == [f"{plots.clean_number(p):.2f}" for p in products]
-    assert [t.get_text() for t in view.cell_texts[0]] == [f"{plots.clean_number(v):.2f}" for v in q]
-    assert view.row_labels[1].get_text() == f"k {embeddings.display_word(key)}"
+    start = np.concatenate([[0.0], np.cumsum(products)[:-1]])
+    lo_hi = [(min(a, a + p), max(a, a + p)) for a, p in zip(start, products)] + [(min(s[j], 0), max(s[j], 0))]
+    tops = np.array([attr(scene, f"sum.b{i}", "y") for i in range(7)])
+    bottoms = tops + [attr(scene, f"sum.b{i}", "height") for i in range(7)]
+    scale = bar_scale(tops, bottoms, [hi - lo for lo, hi in lo_hi])
+    if np.sum(bottoms - tops) > 5:
+        zero = bottoms[-1] if s[j] >= 0 else tops[-1]
+        np.testing.assert_allclose(zero - bottoms, np.array([lo for lo, _ in lo_hi]) * scale, atol=0.25)
+        np.testing.assert_allclose(zero - tops, np.array([hi for _, hi in lo_hi]) * scale, atol=0.25)
+    golds = [scene.keyed()[f"sum.b{i}"][0]["fill"] for i in range(6)]
+    assert golds == [queries_and_keys.POSITIVE_COLOR if p >= 0 else queries_and_keys.NEGATIVE_COLOR for p in products]
+    assert [text_of(scene, f"sum.v{i}") for i in range(7)] == [f"{round(p, 2) + 0.0:+.2f}" for p in products] + [clean(s[j])]
+    assert text_of(scene, "sum.t") == f"q·k = {s[j]:.2f}"
+    # the readout
+    lines = panel.text.splitlines()
+    assert lines[0] == "x_bank = [" + ", ".join(clean(v) for v in x) + "]"
+    assert lines[1] == "q_bank = x_bank W_q = [" + ", ".join(clean(v) for v in q) + "]"
     top3 = ", ".join(f"{tokens[i]} {s[i]:.2f}" for i in np.argsort(-s, kind="stable")[:3])
-    assert f"top scores: {top3}" in panel.text
-    assert panel.text.rstrip().endswith(f"= {s[j]:.2f}")
+    assert lines[2] == f"top scores: {top3}"
+    assert lines[3].startswith(f"bank · {embeddings.display_word(key)}: ") and lines[3].endswith(f"= {s[j]:.2f}")
+    terms = [float(t.replace(" ", "")) for t in re.findall(r"(?:^-?|[+-] )[\d.]+", lines[3].split(": ", 1)[1].rsplit(" = ", 1)[0])]
+    np.testing.assert_allclose(terms, products, atol=0.0051)
     return s
 
 
 def test_bank_panel_starts_at_the_toy_vector(bank_panel, head, river):
     tokens, X, _, _, scores = river
-    assert list(bank_panel.controls) == list(widgets.BANK_SLIDER_NAMES) + ["key"]
+    assert list(bank_panel.controls) == list(queries_and_keys.BANK_SLIDER_NAMES) + ["key"]
     np.testing.assert_allclose(slider_vector(bank_panel), X[tokens.index("bank")])
     s = assert_bank_panel_shows(bank_panel, head)
     np.testing.assert_allclose(s, scores[tokens.index("bank")])
@@ -254,67 +340,96 @@ def test_bank_panel_starts_at_the_toy_vector(bank_panel, head, river):
     assert "-0.00" not in bank_panel.text
 
 
-@pytest.mark.parametrize("name", widgets.BANK_SLIDER_NAMES)
-def test_each_bank_slider_updates_bars_and_term_view(bank_panel, head, name):
-    before = bank_panel.text
-    n_artists = (len(bank_panel.fig.axes), [len(ax.texts) for ax in bank_panel.fig.axes],
-                 [len(ax.patches) for ax in bank_panel.fig.axes])
-    bank_panel.controls[name].value = 0.95
-    assert bank_panel.text != before
-    assert_bank_panel_shows(bank_panel, head)
-    # updated in place: no new axes, texts or patches
-    assert n_artists == (len(bank_panel.fig.axes), [len(ax.texts) for ax in bank_panel.fig.axes],
-                         [len(ax.patches) for ax in bank_panel.fig.axes])
+@pytest.mark.parametrize("name", queries_and_keys.BANK_SLIDER_NAMES)
+def test_each_bank_slider_drags_by_patches(bank_panel, head, name):
+    """Drag one slider from its start to -1, then to 1, in steps of 0.05: every step shows the new
+    numbers; nearly every step is a small patch (a whole picture when an axis widens or the
+    slider passes its start, where the first axes come back: at most 6 of the 61 steps)."""
+    front = Front(bank_panel)
+    start = bank_panel.controls[name].value
+    steps = np.r_[np.arange(start, -1.0, -0.05), np.arange(-1.0, 1.0001, 0.05)]
+    kinds = []
+    for value in np.round(steps, 2):
+        kinds += front.change(**{name: float(value)})
+        assert_bank_panel_shows(bank_panel, head)
+    assert kinds.count("whole") <= 6 and kinds.count("patch") >= len(steps) - 7, kinds
 
 
 def test_key_menu_changes_the_term_view(bank_panel, head, river):
     tokens, _, _, _, scores = river
-    for key in ("fish", "the", "bank", "tom"):
-        bank_panel.controls["key"].value = key
+    front = Front(bank_panel)
+    for key in ("fish", "bank", "river"):
+        assert front.change(key=key) == ["patch"]  # the same axes: a patch
+        assert_bank_panel_shows(bank_panel, head)
+    for key in ("the", "tom", "river"):  # (tom and the: the town term is below -1, the waterfall's axis widens)
+        front.change(key=key)
         assert_bank_panel_shows(bank_panel, head)
         assert f"bank · {key}:" in bank_panel.text
-        assert bank_panel.term_view.total.get_height() == pytest.approx(scores[8, tokens.index(key)])
+        assert text_of(bank_panel.scene, "sum.t") == f"q·k = {scores[8, tokens.index(key)]:.2f}"
 
 
 def test_bank_panel_set_and_reset(bank_panel, head):
-    start = bank_panel.text
+    start, first = bank_panel.text, bank_panel.scene.keyed()
     text = bank_panel.set(bank_town=0.8, bank_water=-0.4)
     assert text == bank_panel.text
     tokens, _, _, s = bank_row(slider_vector(bank_panel), head)
     order = np.argsort(-s, kind="stable")[:3]
     assert text.splitlines()[2] == "top scores: " + ", ".join(f"{tokens[j]} {s[j]:.2f}" for j in order)
     assert_bank_panel_shows(bank_panel, head)
-    assert bank_panel.reset() == start
-    assert_bank_panel_shows(bank_panel, head)
+    assert bank_panel.reset() == start and bank_panel.scene.keyed() == first
     with pytest.raises(KeyError):
         bank_panel.set(bank_colour=1.0)
 
 
 @pytest.mark.parametrize("corner", [1.0, -1.0, "mixed", 0.0])
-def test_bank_panel_extremes_are_finite(bank_panel, head, corner):
+def test_bank_panel_extremes_are_finite_and_fit(bank_panel, head, corner):
+    """At the sliders' corners the axes widen (powers of two): the picture is sent whole
+    once, every bar still fits, and going back is a patch or a whole picture again."""
     if corner == "mixed":
-        values = {n: (1.0 if i % 2 else -1.0) for i, n in enumerate(widgets.BANK_SLIDER_NAMES)}
+        values = {n: (1.0 if i % 2 else -1.0) for i, n in enumerate(queries_and_keys.BANK_SLIDER_NAMES)}
     else:
-        values = {n: corner for n in widgets.BANK_SLIDER_NAMES}
+        values = {n: corner for n in queries_and_keys.BANK_SLIDER_NAMES}
+    front = Front(bank_panel)
     for key in ("river", "bank"):
-        text = bank_panel.set(key=key, **values)
-        assert "nan" not in text.lower() and "inf" not in text.lower()
+        front.change(key=key, **values)
+        text = bank_panel.text
+        assert "nan" not in text.lower() and "inf" not in text.lower() and not bank_panel.error
         s = assert_bank_panel_shows(bank_panel, head)
         assert np.isfinite(s).all()
-        lo, hi = bank_panel.term_view.ax_sum.get_ylim()
-        assert np.isfinite([lo, hi]).all() and lo < hi
-        assert all(t.get_text() for t in bank_panel.score_bars.texts)
+    front.change(**{n: float(v) for n, v in zip(queries_and_keys.BANK_SLIDER_NAMES, bank_row_start())})
+    assert_bank_panel_shows(bank_panel, head)
+
+
+def bank_row_start():
+    tokens, X = embeddings.sentence_matrix(embeddings.SENTENCE)
+    return X[tokens.index("bank")]
+
+
+def test_bank_panel_axes_widen_only_when_a_score_needs_it(bank_panel):
+    """The score row's axis is -1..8 at the start; bank all at 1 but topic at -1 makes its own score 16:
+    the axis goes to 32 (a whole picture, once), and back at the start it is -1..8 again."""
+    front = Front(bank_panel)
+    start = bank_panel.scene.tile_markups()[0]
+    values = {n: (-1.0 if n == "bank_topic" else 1.0) for n in queries_and_keys.BANK_SLIDER_NAMES}
+    assert "whole" in front.change(**values)
+    assert ">32<" in bank_panel.scene.tile_markups()[0]
+    bank_panel.reset()
+    assert bank_panel.scene.tile_markups()[0] == start
 
 
 def test_bank_panel_has_a_static_picture(bank_panel):
+    """Static viewers see the live view's first state: the same scene as SVG."""
     bundle = bank_panel._repr_mimebundle_()
-    assert bundle["image/png"]
+    assert bundle["image/svg+xml"] == bank_panel.scene.static_svg()
     assert bundle["text/plain"].startswith("Panel: Edit bank's embedding")
+    assert "<text" in bundle["image/svg+xml"] and "nan" not in bundle["image/svg+xml"]
 
 
 def test_bank_panel_rejects_words_not_in_the_sentence():
     with pytest.raises(ValueError, match="not a word of the sentence"):
-        widgets.bank_embedding_panel(word="money")
+        queries_and_keys.bank_embedding_panel(word="money")
+    with pytest.raises(ValueError, match="not a word of the sentence"):
+        queries_and_keys.bank_embedding_panel(key="money")
 
 
 # ------------------------------------------------------ section 6: sqrt(d_k)
@@ -335,13 +450,14 @@ N_PAIRS = int(quoted(TEXT, r"draw\s+(\d+) random pairs"))
 
 @pytest.fixture(scope="module")
 def spreads():
-    """The notebook's measurement: seed 0, N_PAIRS float32 pairs per d_k, in the order of SPREAD_DIMS;
+    """The notebook's measurement: seed 0, N_PAIRS float32 pairs of 512 numbers, cut to each d_k, in the order of SPREAD_DIMS;
     columns: std of q·k, std of q·k/√d_k, std of the same q·k summed in float64."""
     rng = np.random.default_rng(0)
+    q_all = rng.standard_normal((N_PAIRS, max(SPREAD_DIMS)), dtype=np.float32)
+    k_all = rng.standard_normal((N_PAIRS, max(SPREAD_DIMS)), dtype=np.float32)
     out = []
     for d_k in SPREAD_DIMS:
-        q = rng.standard_normal((N_PAIRS, d_k), dtype=np.float32)
-        k = rng.standard_normal((N_PAIRS, d_k), dtype=np.float32)
+        q, k = q_all[:, :d_k], k_all[:, :d_k]  # the first d_k numbers of the same pairs
         dots = np.einsum("nd,nd->n", q, k)
         dots64 = np.einsum("nd,nd->n", q.astype(np.float64), k.astype(np.float64))
         out.append((dots.std(), (dots / np.sqrt(d_k)).std(), dots64.std()))
@@ -442,9 +558,11 @@ def test_one_hot_weights_barely_react(saturation):
 
 
 def samples(n_pairs=2000, n_keys=9, max_dk=256, seed=0):
-    rng = np.random.default_rng(seed)  # the documented order of draws
-    qp = rng.standard_normal((n_pairs, max_dk))
-    kp = rng.standard_normal((n_pairs, max_dk))
+    """The documented order of draws: the pairs of section 6's table (float32, 512 numbers), cut
+    to max_dk, then one query and n_keys keys."""
+    rng = np.random.default_rng(seed)
+    qp = rng.standard_normal((n_pairs, 512), dtype=np.float32)[:, :max_dk].astype(np.float64)
+    kp = rng.standard_normal((n_pairs, 512), dtype=np.float32)[:, :max_dk].astype(np.float64)
     q = rng.standard_normal(max_dk)
     keys = rng.standard_normal((n_keys, max_dk))
     return qp, kp, q, keys
@@ -457,27 +575,47 @@ def draws():
 
 @pytest.fixture()
 def dk_panel():
-    panel = widgets.scaling_panel()
-    yield panel
-    matplotlib.pyplot.close(panel.fig)
+    return queries_and_keys.scaling_panel()
+
+
+EDGES = np.arange(-50.5, 51.0, 1.0)  # the panel's bins, as its docstring says: width 1, centred on -50..50
+
+
+def heights(scene, key, n):
+    return np.array([attr(scene, f"{key}{i}", "height") for i in range(n)])
+
+
+def feet(markup, fill):
+    """The y of the foot of every bar of colour `fill` in a tile (bars drawn upside down)."""
+    return re.findall(rf'<rect [^>]*y="-([\d.]+)"[^>]*fill="{fill}" transform="scale\(1,-1\)"', markup)
 
 
 def assert_dk_panel_shows(panel, draws):
+    """Histogram bins and weight bars at one scale each, titles and readout, against numpy here."""
     qp, kp, q, keys = draws
     d_k = panel.controls["d_k"].value
     dots = (qp[:, :d_k] * kp[:, :d_k]).sum(axis=1)
     scaled = dots / np.sqrt(d_k)
     s = keys[:, :d_k] @ q[:d_k]
-    edges = widgets.SCALING_EDGES
-    for hist, values in ((panel.hist_unscaled, dots), (panel.hist_scaled, scaled)):
-        expected, _ = np.histogram(values, bins=edges, density=True)
-        heights = np.array([bar.get_height() for bar in hist.bars])
-        np.testing.assert_allclose(heights, expected, atol=1e-12)
-        assert heights.max() < hist.bars[0].axes.get_ylim()[1]  # fits the fixed y-limit
-        assert heights.sum() * 1.0 > 0.99  # (almost) every score falls inside the bins
+    scene = panel.scene
+    expected = [np.histogram(v, bins=EDGES, density=True)[0] for v in (dots, scaled)]
+    drawn = [heights(scene, f"hist.{name}", len(EDGES) - 1) for name in "us"]
+    scale = bar_scale(np.zeros(len(EDGES) - 1), drawn[1], expected[1])  # px per unit, on the blue bins
+    for bins, values in zip(drawn, expected):
+        np.testing.assert_allclose(bins, values * scale, atol=0.06)  # one scale for both
+        assert values.max() < 0.65  # the fixed y-limit holds every bin
+    hist_tile, weight_tile = scene.tile_markups()
+    for colour in (plots.TOWN_COLOR, plots.RIVER_COLOR):  # orange unscaled, blue scaled, as the legend says
+        assert len(feet(hist_tile, colour)) == len(EDGES) - 1 and len(set(feet(hist_tile, colour))) == 1
+        assert len(feet(weight_tile, colour)) == len(s)
+    assert set(feet(hist_tile, plots.TOWN_COLOR)) == set(feet(hist_tile, plots.RIVER_COLOR))  # one axis
+    assert expected[0].sum() > 0.99  # (almost) every score falls inside the bins
     w_u, w_s = np_softmax(s), np_softmax(s / np.sqrt(d_k))
-    np.testing.assert_allclose([b.get_height() for b in panel.weight_bars_unscaled], w_u, atol=1e-12)
-    np.testing.assert_allclose([b.get_height() for b in panel.weight_bars_scaled], w_s, atol=1e-12)
+    bars_drawn = np.r_[heights(scene, "w.u", len(s)), heights(scene, "w.s", len(s))]
+    scale = bar_scale(np.zeros(2 * len(s)), bars_drawn, np.r_[w_u, w_s])
+    np.testing.assert_allclose(bars_drawn, np.r_[w_u, w_s] * scale, atol=0.06)
+    assert text_of(scene, "hist.t") == f"d_k = {d_k}: std {dots.std():.2f}, scaled {scaled.std():.2f}"
+    assert text_of(scene, "w.t") == f"softmax weights; largest {w_u.max():.2f}, scaled {w_s.max():.2f}"
     lines = panel.text.splitlines()
     assert lines[0] == f"d_k = {d_k}"
     assert f"{dots.std():.2f}   (√d_k = {np.sqrt(d_k):.2f})" in lines[1]
@@ -486,11 +624,10 @@ def assert_dk_panel_shows(panel, draws):
     return dots, scaled, w_u, w_s
 
 
-def central_share(values, ax, share=0.95):
-    """The width of the central `share` of `values`, as a fraction of the x-axis of `ax`."""
+def central_share(values, share=0.95):
+    """The width of the central `share` of `values`, as a fraction of the fixed x-axis (the bins)."""
     lo, hi = np.quantile(values, [(1 - share) / 2, (1 + share) / 2])
-    x0, x1 = ax.get_xlim()
-    return (hi - lo) / (x1 - x0)
+    return (hi - lo) / (EDGES[-1] - EDGES[0])
 
 
 def test_dk_panel_first_state_is_readable(dk_panel, draws):
@@ -503,16 +640,13 @@ def test_dk_panel_first_state_is_readable(dk_panel, draws):
     assert start == d_model / heads and dk_panel.controls["d_k"].value == start
     assert (dk_panel.controls["d_k"].min, dk_panel.controls["d_k"].max) == (1, quoted(TEXT, r"wide enough for d_k = (\d+)"))
     dots, scaled, w_u, w_s = assert_dk_panel_shows(dk_panel, draws)
-    ax = dk_panel.hist_unscaled.bars[0].axes
-    assert central_share(dots, ax) > 0.25  # a wide orange bell, not a spike
+    assert central_share(dots) > 0.25  # a wide orange bell, not a spike
     assert dots.std() > 6 * scaled.std()  # the blue one is visibly narrower
     assert w_u.max() > 2 * w_s.max()  # and one orange weight already leads
-    # every score and weight of the first state is inside the fixed axes
-    assert np.all((dots > ax.get_xlim()[0]) & (dots < ax.get_xlim()[1]))
+    assert np.all((dots > EDGES[0]) & (dots < EDGES[-1]))  # every score of the first state is drawn
     ours = quoted(TEXT, r"at our head's d_k = (\d+) both spreads")
     assert ours == attention.demo_head()[1].shape[1]
-    dk_panel.set(d_k=int(ours))
-    assert central_share(pair_dots(draws, int(ours)), ax) < 0.12  # "thin spikes in the middle"
+    assert central_share(pair_dots(draws, int(ours))) < 0.12  # "thin spikes in the middle"
 
 
 def pair_dots(draws, d_k):
@@ -520,22 +654,26 @@ def pair_dots(draws, d_k):
     return (qp[:, :d_k] * kp[:, :d_k]).sum(axis=1)
 
 
-def test_dk_panel_fits_a_notebook_column(dk_panel):
-    assert dk_panel.fig.get_size_inches()[0] <= PANEL_MAX_WIDTH_IN
-    assert_text_at_least(dk_panel.fig, MIN_FONT_PT)
-    assert_readout_fits(dk_panel, [{"d_k": d} for d in (1, 64, 256)])
+def test_dk_panel_reads_the_tables_spread(dk_panel):
+    """'the 2000 pairs are the ones of section 6, so the readout's spread is the table's'."""
+    assert "the 2000 pairs are the ones of section 6, so the readout's spread is the table's" in " ".join(TEXT.split())
+    table = {int(d): float(a) for d, a, _, _ in re.findall(r"^\s*(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$",
+                                                              outputs("02"), re.M)}
+    for d_k in (1, 16, 64, 256):
+        text = dk_panel.set(d_k=d_k)
+        assert float(re.search(r"pairs: ([\d.]+)", text).group(1)) == table[d_k]
 
 
 @pytest.mark.parametrize("d_k", [1, 2, 16, 64, 100, 255, 256])
-def test_dk_slider_updates_histograms_and_weights(dk_panel, draws, d_k):
+def test_dk_slider_updates_histograms_and_weights_by_a_patch(dk_panel, draws, d_k):
+    front = Front(dk_panel)
     before = dk_panel.text
-    n_patches = [len(ax.patches) for ax in dk_panel.fig.axes]
-    dk_panel.controls["d_k"].value = d_k
-    if d_k != widgets.SCALING_START_DK:
+    kinds = front.change(d_k=d_k)
+    assert kinds == ([] if d_k == 64 else ["patch"])
+    if d_k != 64:
         assert dk_panel.text != before
     dots, scaled, w_u, w_s = assert_dk_panel_shows(dk_panel, draws)
     assert np.isfinite(dots).all() and np.isfinite(w_u).all() and np.isfinite(w_s).all()
-    assert n_patches == [len(ax.patches) for ax in dk_panel.fig.axes]
 
 
 def test_dk_panel_claims(dk_panel, draws):
@@ -552,21 +690,23 @@ def test_dk_panel_claims(dk_panel, draws):
         assert scaled.std() == pytest.approx(1, abs=0.05)
         assert w_s.max() < 0.5
     assert w_u.max() > 0.99  # d_k = 256: one key takes (almost) all
-    assert dk_panel.reset().startswith(f"d_k = {widgets.SCALING_START_DK}\n")
+    assert dk_panel.reset().startswith(f"d_k = {queries_and_keys.SCALING_START_DK}\n")
 
 
-def test_dk_panel_every_value_fits_and_is_finite(dk_panel, draws, monkeypatch):
-    # Agg renders on every draw_idle (~0.15 s); skip rendering while sweeping, render once after
-    monkeypatch.setattr(dk_panel.fig.canvas, "draw_idle", lambda *args, **kwargs: None)
-    for d_k in range(1, 257):
-        dk_panel.controls["d_k"].value = d_k
-        heights = [bar.get_height() for bar in dk_panel.hist_scaled.bars + dk_panel.hist_unscaled.bars]
-        assert np.isfinite(heights).all() and max(heights) < dk_panel.hist_scaled.bars[0].axes.get_ylim()[1]
-        weights = [b.get_height() for b in dk_panel.weight_bars_unscaled]
-        assert np.isfinite(weights).all() and sum(weights) == pytest.approx(1)
+def test_dk_panel_every_value_is_a_small_patch_and_finite(dk_panel, draws):
+    front = Front(dk_panel)
+    for d_k in list(range(1, 257)) + [256, 1, 128]:  # every step, then the two jumps a drag can make
+        assert set(front.change(d_k=d_k)) <= {"patch"}  # (Front checks each is < 8 KiB)
+        assert not dk_panel.error
     assert "nan" not in dk_panel.text
     assert_dk_panel_shows(dk_panel, draws)
-    dk_panel.fig.canvas.draw()
+
+
+def test_dk_panel_has_a_static_picture(dk_panel):
+    bundle = dk_panel._repr_mimebundle_()
+    assert bundle["image/svg+xml"] == dk_panel.scene.static_svg()
+    assert bundle["text/plain"] == "Panel: How long vectors blow up the scores (d_k)"
+
 
 
 # --------------------------------------------- section 8: the scaled scores
@@ -600,10 +740,11 @@ def test_signed_heatmap_texts_are_readable_and_never_minus_zero():
     matplotlib.pyplot.close(fig)
 
 
-#: The series' limits (shared brief): static figures at most 7.0 in wide (700 px at 100 dpi),
-#: live panels at most 5.8 in (580 px: an ipympl canvas is cut, not scaled), text at least 11 pt.
+#: The series' limits (shared brief): static figures at most 7.0 in wide (700 px at 100 dpi) with
+#: text at least 11 pt; live panels' tiles at most 580 px wide with text at least 13 px.
 STATIC_MAX_WIDTH_PX = 700
-PANEL_MAX_WIDTH_IN = 5.8
+PANEL_MAX_WIDTH_PX = 580
+MIN_FONT_PX = 13
 MIN_FONT_PT = 11
 #: A readout line of at most 68 characters: 14 px monospace (8.43 px a character) stays in 580 px.
 READOUT_MAX_CHARS = 68
@@ -641,7 +782,7 @@ def assert_one_colour_scale(view, q, k):
 def test_term_by_term_figure_sums_and_shares_one_colour_scale(river):
     tokens, _, Q, K, scores = river
     b, r, t = tokens.index("bank"), tokens.index("river"), tokens.index("the")
-    fig = plots.term_by_term_figure(Q[b], [(K[r], "river"), (K[t], "the")])
+    fig = queries_and_keys.term_by_term_figure(Q[b], [(K[r], "river"), (K[t], "the")])
     view_r, view_t = fig.term_views
     assert view_r.total.get_height() == pytest.approx(scores[b, r])
     assert view_r.ax_sum.get_title() == f"q·k = {scores[b, r]:.2f}"
@@ -661,31 +802,42 @@ def test_term_by_term_figure_sums_and_shares_one_colour_scale(river):
 
 
 def test_bank_panel_cells_use_one_fixed_scale(bank_panel, head):
-    """The panel's colour bar covers every value a slider setting can give: it never moves."""
-    view = bank_panel.term_view
-    limit = view.norm.vmax
+    """The strip's colour bar covers every value a slider setting can give: it never moves."""
+    bar = bank_panel.scene.tile_markups()[2]
+    assert re.findall(r">(-?\d+)</text>", bar) == ["-12", "0", "12"]
+    assert np.abs(head[0]).sum(axis=0).max() == 12  # the largest |q|: topic 4 + place 8
     for corner in (1.0, -1.0):
-        bank_panel.set(**{n: corner for n in widgets.BANK_SLIDER_NAMES})
-        x = slider_vector(bank_panel)
-        tokens, q, K, _ = bank_row(x, head)
-        k = K[tokens.index(bank_panel.controls["key"].value)]
-        assert_one_colour_scale(view, q, k)
-        assert view.norm.vmax == limit
-    assert np.abs(head[0]).sum(axis=0).max() == limit  # the largest |q|: topic 4 + place 8
+        bank_panel.set(**{n: corner for n in queries_and_keys.BANK_SLIDER_NAMES})
+        assert bank_panel.scene.tile_markups()[2] == bar
+        assert_bank_panel_shows(bank_panel, head)  # the cells: the signed map at value / 12
+
+
+def assert_fits(panel):
+    """Every tile at most 580 px wide; every text at least 13 px."""
+    for markup in panel.scene.tile_markups():
+        assert int(re.search(r'width="(\d+)"', markup).group(1)) <= PANEL_MAX_WIDTH_PX
+        sizes = [float(v) for v in re.findall(r'font-size="([\d.]+)"', markup)]
+        assert sizes and min(sizes) >= MIN_FONT_PX, markup[:80]
+    assert panel.scene.size()[0] <= PANEL_MAX_WIDTH_PX
 
 
 def test_bank_panel_fits_a_notebook_column(bank_panel):
-    assert bank_panel.fig.get_size_inches()[0] <= PANEL_MAX_WIDTH_IN
-    assert_text_at_least(bank_panel.fig, MIN_FONT_PT)
+    assert_fits(bank_panel)
     assert bank_panel._columns == 1  # sliders in one column: 340 px + Reset, no sideways scrolling
-    corners = [{n: v for n in widgets.BANK_SLIDER_NAMES} for v in (-1.0, 1.0)]
+    corners = [{n: v for n in queries_and_keys.BANK_SLIDER_NAMES} for v in (-1.0, 1.0)]
     assert_readout_fits(bank_panel, [{}] + [dict(c, key=k) for c in corners for k in ("tom", "river")])
+    assert_fits(bank_panel)
+
+
+def test_dk_panel_fits_a_notebook_column(dk_panel):
+    assert_fits(dk_panel)
+    assert_readout_fits(dk_panel, [{"d_k": d} for d in (1, 64, 256)])
 
 
 def test_projection_matrices_share_one_colour_scale(head):
     """W_q and W_k on one colour scale with one colour bar: W_k's 1s are pale next to W_q's 4s."""
     W_q, W_k, _ = head
-    fig = plots.projection_matrices_figure(W_q, W_k, embeddings.DIMENSIONS)
+    fig = queries_and_keys.projection_matrices_figure(W_q, W_k, embeddings.DIMENSIONS)
     images = [im for ax in fig.axes for im in ax.images]
     assert len(images) == 2
     (im_q, im_k) = images
@@ -705,7 +857,7 @@ def test_projection_matrices_share_one_colour_scale(head):
 
 def test_static_figures_build(river, head):
     tokens, _, _, _, scores = river
-    fig = plots.score_rows_figure([(tokens, scores[8], "river sentence"), (tokens, scores[7], "river")])
+    fig = queries_and_keys.score_rows_figure([(tokens, scores[8], "river sentence"), (tokens, scores[7], "river")])
     (a, b) = [ax for ax in fig.axes]
     assert a.get_ylim() == b.get_ylim()  # one scale for both rows
     assert a.get_position().y0 > b.get_position().y1  # stacked, not side by side
@@ -713,7 +865,7 @@ def test_static_figures_build(river, head):
     assert_text_at_least(fig, MIN_FONT_PT)
     matplotlib.pyplot.close(fig)
     fig, ax = plots.new_figure()
-    plots.listening_question(ax, tokens, 8, question="?")
+    queries_and_keys.listening_question(ax, tokens, 8, question="?")
     assert sum(t.get_text() == "?" for t in ax.texts) == len(tokens) - 1  # one arc per other word
     matplotlib.pyplot.close(fig)
 
@@ -724,21 +876,24 @@ def png_width(b64):
 
 
 def test_stored_figures_fit_the_column():
-    """Every picture 02 stores: static figures at most 700 px wide, panels at most 580 px.
-    (The pipeline diagram of the first cell is the series' own picture, tested with it.)"""
-    checked = 0
+    """Every picture 02 stores: static figures (PNG) at most 700 px wide; the two panels store
+    their first state as SVG for static viewers, at most 580 px wide, and it is the live
+    view's first state. (The pipeline diagram of the first cell is the series' own picture.)"""
+    pngs, svgs = 0, []
     for cell in load("02")["cells"]:
         if cell["cell_type"] != "code" or "pipeline_diagram" in source(cell):
             continue
         for out in cell.get("outputs", []):
             data = out.get("data", {})
-            if "image/png" not in data:
-                continue
-            panel = "application/vnd.jupyter.widget-view+json" in data
-            limit = PANEL_MAX_WIDTH_IN * 100 if panel else STATIC_MAX_WIDTH_PX
-            assert png_width(data["image/png"]) <= limit, source(cell)[:60]
-            checked += 1
-    assert checked >= 8
+            if "image/png" in data:
+                assert png_width(data["image/png"]) <= STATIC_MAX_WIDTH_PX, source(cell)[:60]
+                pngs += 1
+            if "image/svg+xml" in data:
+                svg = "".join(data["image/svg+xml"])
+                assert int(re.search(r'width="(\d+)"', svg).group(1)) <= PANEL_MAX_WIDTH_PX
+                svgs.append(svg)
+    assert pngs >= 8
+    assert svgs == [p.static_svg() for p in queries_and_keys.panels().values()]
 
 
 def test_question_numbers_are_the_computation(river, head):

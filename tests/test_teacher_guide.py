@@ -37,6 +37,7 @@ import pytest
 from helpers import attention, embeddings, plots, widgets
 from helpers.lessons import softmax_and_masking, start_here, word_embeddings
 from helpers.lessons.values_and_context import CONTEXT_TEMPLATE
+from helpers.lessons import queries_and_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE_FILE = ROOT / "teacher" / "GUIDE.md"
@@ -149,9 +150,9 @@ def panel(name):
     if name == "01":
         return word_embeddings.bank_vector_panel(kv())
     if name == "02 bank":
-        return widgets.bank_embedding_panel()
+        return queries_and_keys.bank_embedding_panel()
     if name == "02 d_k":
-        return widgets.scaling_panel()
+        return queries_and_keys.scaling_panel()
     if name == "03 temperature":
         return softmax_and_masking.temperature_panel(s["tokens"], s["scaled"][s["i"]("bank")], query="bank")
     if name == "03 explorer":
@@ -1003,17 +1004,17 @@ ROWS = [
     ("**Reset**, then drag **bank: place** to 0: the topic entry of the query drops from 6.00 to 1.20 "
      "(second line of the readout) and the top scores fall to fish 2.24, river 2.22", nb02_no_place),
     ("`bank · fish: 0.00 + 1.12 + 0.08 - 0.24 + 0.20 + 4.20 = 5.36`", nb02_key_fish),
-    ("(8.10 at d_k = 64, √64 = 8); divided by √d_k it stays near 1.00", nb02_sqrt_claim),
+    ("(8.00 at d_k = 64, √64 = 8); divided by √d_k it stays near 1.00", nb02_sqrt_claim),
     ("the largest weight climbs to 0.96 at d_k = 512 without scaling and stays near a third (0.34)",
      nb02_softmax_claim),
     ("(slider `d_k`, from 1 to 256, starts at 64)", dk_slider),
-    ("`d_k = 1`: spread 1.01, both bars equal (largest weight 0.20", dk_1),
-    ("`d_k = 16`: spread 4.11 (√d_k = 4.00), after dividing 1.03; largest weight **0.97 without scaling, 0.42 with**",
+    ("`d_k = 1`: spread 1.02, both bars equal (largest weight 0.45", dk_1),
+    ("`d_k = 16`: spread 4.00 (√d_k = 4.00), after dividing 1.00; largest weight **0.57 without scaling, 0.25 with**",
      dk_full(16)),
-    ("`d_k = 256`: spread 16.15 (√d_k = 16.00), after dividing 1.01; largest weight **1.00 without, 0.35 with**",
+    ("`d_k = 256`: spread 15.94 (√d_k = 16.00), after dividing 1.00; largest weight **1.00 without, 0.40 with**",
      dk_full(256)),
-    ("`d_k = 6` (our head): spread 2.43, √6 = 2.45", dk_ours),
-    ("goes back to d_k = 64 (one head of the paper's base model): spread 8.17, √64 = 8.00", dk_reset),
+    ("`d_k = 6` (our head): spread 2.40, √6 = 2.45", dk_ours),
+    ("goes back to d_k = 64 (one head of the paper's base model): spread 8.00, √64 = 8.00", dk_reset),
     ("Section 8: the scaled row of *bank*, `[0.36 0.17 0.44 0.25 2.19 0.42 0.17 2.47 1.6 ]`",
      lambda: f"Section 8: the scaled row of *bank*, {scaled_bank_row()}"),
     # ---- lesson 1, discussion
@@ -1115,8 +1116,8 @@ ROWS = [
     ("`mask` = *causal*: `hidden keys: at, the, river, bank`, fish's own weight grows from 0.40 to 0.75, "
      "`row sum 1.00`", mis5_causal),
     ("(the cells show 0.03 + 0.03 + 0.05 + 0.03 + 0.40; unrounded, they add up to 0.53)", mis5_rounded_cells),
-    ("d_k = 16: spread 4.11 (√d_k = 4.00), after dividing 1.03; largest weight 0.97 without scaling, 0.42 with. "
-     "d_k = 256: 16.15 vs 16.00, after dividing 1.01; 1.00 vs 0.35.", mis6),
+    ("d_k = 16: spread 4.00 (√d_k = 4.00), after dividing 1.00; largest weight 0.57 without scaling, 0.25 with. "
+     "d_k = 256: 15.94 vs 16.00, after dividing 1.00; 1.00 vs 0.40.", mis6),
     ("*bank* attends most to itself (0.32, money 0.24), yet its cosine with the town centre rises from 0.53 to 0.84",
      mis7),
     ("*bank*'s scores add up to 8.08, its weights to 1.00", mis8),

@@ -3,6 +3,7 @@
     colours    the weights colour map (viridis), the signed one (purple-white-gold), readable text on them
     heatmap    a matrix of coloured cells with row and column labels, masked cells grey; colour bars
     bars       labelled bars on a fixed axis, positive and negative
+    chart      a fixed frame in data units with keyed rectangles and texts: waterfall, histogram, paired bars
     wordmap    words as points on a 2-D map with labels, arrows and markers that may move
     arcs       words in a row, an arc from a query word to each word: taller, thicker, darker = more weight
     curve      a line over a fixed axis (a loss curve), drawn up to a point, with a marker there
