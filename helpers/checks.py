@@ -989,3 +989,91 @@ def check_rotate(rotate):
     """Check `rotate(x, positions, base=100.0)`: RoPE on the last axis, pairs (2i, 2i+1)
     turned by positions[row] / base^(2i/d)."""
     return _check("rotate", rotate, _ref_rotate, _ROTATE_CASES, _ROTATE_MISTAKES)
+
+
+# ------------------------------------------------------------------ notebook 09: a trained transformer
+
+
+def _head(X, gain, bias, W_q, W_k, num_heads, head, norm=True, mask=True, scale="d_k"):
+    """One head's weights in a pre-norm block; the keywords switch off a step (the usual mistakes)."""
+    from helpers.transformer import layer_norm
+    a = layer_norm(X, gain, bias) if norm else X
+    d_k = X.shape[-1] // num_heads
+    cols = slice(head * d_k, (head + 1) * d_k)
+    scores = (a @ W_q[:, cols]) @ (a @ W_k[:, cols]).T
+    scores = scores / {"d_k": np.sqrt(d_k), "d_model": np.sqrt(X.shape[-1]), None: 1.0}[scale]
+    if mask:
+        scores = np.where(causal_mask(len(X)), scores, -np.inf)
+    return softmax(scores)
+
+
+def _ref_head_weights(X, gain, bias, W_q, W_k, num_heads, head):
+    return _head(X, gain, bias, W_q, W_k, num_heads, head)
+
+
+def _mistake(**switch):
+    return lambda X, gain, bias, W_q, W_k, num_heads, head: _head(X, gain, bias, W_q, W_k, num_heads, head,
+                                                                 **switch)
+
+
+def _head_case(seed, n, d, heads, head, label, **extra):
+    rng = np.random.default_rng(seed)
+    return Case(label, {"X": _rand(seed, (n, d)), "gain": np.round(1 + 0.3 * rng.normal(size=d), 1),
+                        "bias": np.round(0.2 * rng.normal(size=d), 1), "W_q": _rand(seed + 1, (d, d), 0.5),
+                        "W_k": _rand(seed + 2, (d, d), 0.5), "num_heads": heads, "head": head}, **extra)
+
+
+_HEAD_CASES = [
+    _head_case(91, 3, 4, 2, 0, "3 words, d_model 4, head 0 of 2", show=True),
+    _head_case(92, 6, 8, 4, 2, "6 words, d_model 8, head 2 of 4"),
+    _head_case(93, 10, 32, 4, 3, "10 words, d_model 32, head 3 of 4 (the model's sizes)"),
+]
+
+_HEAD_MISTAKES = [
+    (_mistake(norm=False), "The block normalises first: a = layer_norm(X, gain, bias), then Q = a @ W_q "
+                            "(pre-norm, as in GPT-2)."),
+    (_mistake(mask=False), "A decoder word may not look ahead: mask the scores above the diagonal "
+                            "(helpers.attention.causal_mask) before the softmax."),
+    (_mistake(scale=None), "Divide the scores by √d_k, where d_k = d_model / num_heads (notebook 02)."),
+    (_mistake(scale="d_model"), "Divide by √d_k of ONE head (d_model / num_heads), not by √d_model."),
+]
+
+
+def check_head_weights(head_weights):
+    """Check `head_weights(X, gain, bias, W_q, W_k, num_heads, head)`: one head's causal
+    attention weights (n, n) in a pre-norm block whose input is X (n, d_model)."""
+    return _check("head_weights", head_weights, _ref_head_weights, _HEAD_CASES, _HEAD_MISTAKES)
+
+
+def _ref_next_word_probabilities(logits, temperature):
+    return softmax(np.asarray(logits, dtype=float), temperature=temperature)
+
+
+def _probabilities_times_t(logits, temperature):
+    return softmax(np.asarray(logits, dtype=float) * temperature)
+
+
+def _probabilities_powered(logits, temperature):
+    return softmax(np.asarray(logits, dtype=float)) ** (1.0 / temperature)
+
+
+_TEMPERATURE_CASES = [
+    Case("4 words at T = 1", {"logits": np.array([2.0, 1.0, 0.0, -1.0]), "temperature": 1.0}, show=True),
+    Case("4 words at T = 0.5", {"logits": np.array([2.0, 1.0, 0.0, -1.0]), "temperature": 0.5}),
+    Case("a whole vocabulary at T = 2", {"logits": _rand(95, (300,), 3.0), "temperature": 2.0}),
+    Case("huge logits", {"logits": np.array([1000.0, 999.0, 0.0]), "temperature": 1.0},
+         hint="Only the huge logits fail: subtract the largest logit before exp (notebook 03), "
+              "or call helpers.attention.softmax."),
+]
+
+_TEMPERATURE_MISTAKES = [
+    (_probabilities_times_t, "Divide the logits by T: a small T makes the differences bigger (sharper)."),
+    (_probabilities_powered, "Scale the logits before the softmax, not the probabilities after it: "
+                             "softmax(logits / T) sums to 1 for every T."),
+]
+
+
+def check_next_word_probabilities(next_word_probabilities):
+    """Check `next_word_probabilities(logits, temperature)`: softmax(logits / T) over a vocabulary."""
+    return _check("next_word_probabilities", next_word_probabilities, _ref_next_word_probabilities,
+                  _TEMPERATURE_CASES, _TEMPERATURE_MISTAKES)

@@ -1010,69 +1010,7 @@ def score_rows_figure(rows, *, word="bank", figsize=(6.8, 7.6)):
     return fig
 
 
-MASK_CMAP = mpl.colors.ListedColormap([HIDDEN_COLOR, "#FDE725"])  # hidden (grey, as in the weights), allowed
-
-
-def softmax_steps_figure(tokens, scores, exps, weights, *, query=None):
-    """Softmax step by step for one query: three bar charts stacked, read from top to bottom.
-
-    `scores` (n,), `exps` = exp(scores) (n,) and `weights` = exps / exps.sum() (n,)
-    are computed by the caller (the notebook shows that code); this only draws them.
-    7 inches wide (a notebook column); returns the figure (show it with `show`).
-    """
-    steps = [np.asarray(v, dtype=float) for v in (scores, exps, weights)]
-    fig, axes = new_figure(3, 1, figsize=(7, 7.6))
-    titles = ("1. scores s",
-              f"2. exp(s), sum = {steps[1].sum():.1f}",
-              f"3. exp(s) / sum, sum = {steps[2].sum():.2f}")
-    ylabels = ("score", "exp(score)", "weight")
-    for ax, values, title, ylabel in zip(axes, steps, titles, ylabels):
-        top = max(float(values.max()), 0.0) * 1.25 or 1.0
-        bottom = min(float(values.min()), 0.0) * 1.25
-        Bars(ax, tokens, values, ylim=(bottom, top), ylabel=ylabel,
-             fmt="{:.1f}" if values.max() >= 10 else "{:.2f}")
-        ax.set_title(title, loc="left")
-        ax.set_xticks(range(len(tokens)), _labels(tokens), rotation=0, ha="center")
-        ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(3))
-    axes[-1].set_xlabel("key word")
-    if query is not None:
-        fig.suptitle(f"softmax of {display_word(query)}'s row, step by step", fontsize=FONT + 1)
-    fig.tight_layout()
-    return fig
-
-
-def mask_heatmap(ax, mask, row_labels, col_labels, *, title=None, xlabel="key", ylabel="query"):
-    """A boolean mask as a two-colour grid with 1 (may attend, yellow) / 0 (hidden, grey) in the cells."""
-    mask = np.asarray(mask)
-    return Heatmap(ax, mask.astype(float), row_labels, col_labels, title=title, cmap=MASK_CMAP,
-                   vmin=0, vmax=1, annotate=True, fmt="{:.0f}", xlabel=xlabel, ylabel=ylabel,
-                   colorbar=False)
-
-
-def padding_picture(ax, token_rows, mask, *, title=None, pad_token="<pad>"):
-    """A padded batch: one row per sentence, one cell per position, the word written in the cell.
-
-    `token_rows`: list of token lists (each at most n long); `mask`: boolean (batch, n)
-    or (batch, 1, n), True for real words (e.g. helpers.attention.padding_mask).
-    Real words sit on yellow, padding on grey (hidden, as in the weight heatmaps).
-    """
-    mask = np.asarray(mask).reshape(len(token_rows), -1)
-    n = mask.shape[1]
-    ax.imshow(mask.astype(float), cmap=MASK_CMAP, vmin=0, vmax=1, aspect="auto")
-    for i, row in enumerate(token_rows):
-        padded = list(row) + [pad_token] * (n - len(row))
-        for j, tok in enumerate(padded):
-            ax.text(j, i, display_word(tok), ha="center", va="center", color="black",
-                    fontsize=SMALL_FONT - 1 if tok == pad_token else SMALL_FONT)
-    ax.set_xticks(range(n), [str(j + 1) for j in range(n)])
-    ax.set_yticks(range(len(token_rows)), [str(i + 1) for i in range(len(token_rows))])
-    ax.set_ylabel("sentence")
-    ax.set_xlabel("position in the batch (yellow = real word, grey = padding)")
-    ax.spines[:].set_visible(False)
-    if title:
-        ax.set_title(title)
-
-
+# ---------------------------------------- one query's arcs (notebooks 03 and 05)
 class QueryArcDiagram(ArcDiagram):
     """An ArcDiagram whose query word can change in place: `set_query(index, weights_row)`.
 

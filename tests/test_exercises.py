@@ -320,6 +320,12 @@ def test_nb03_answers():
               r"(\d+(?:\.\d+)?), although their scores \((\d+(?:\.\d+)?) and (\d+(?:\.\d+)?)\) differ by less than (\d+(?:\.\d+)?)")
     w = attention.softmax(scores[b], temperature=T)
     assert (w_r, w_f, s_r, s_f) == (r2(w[r]), r2(w[f]), r2(scores[b, r]), r2(scores[b, f])) and gap < bound
+    # the panel the question names says the same at that temperature
+    from helpers.lessons import softmax_and_masking
+
+    panels = softmax_and_masking.panels()
+    readout = panels["temperature"].set(temperature=T)
+    assert readout.startswith(f"T = {T:g}: top weights river {w_r:.2f}, fish {w_f:.2f}")
     assert quoted(text, r"the gap of (\d+(?:\.\d+)?) between") == round(gap, 3)
     assert quoted(text, r"\((\d+(?:\.\d+)?) from the rounded scores\)") == r2(s_r - s_f)
     assert quoted(text, r"multiplies every gap by (\d+)") == round(1 / T)
@@ -339,10 +345,19 @@ def test_nb03_answers():
     assert quoted(text, r"(\d+(?:\.\d+)?) / (\d+(?:\.\d+)?) = (\d+(?:\.\d+)?)\.") == (r2(W[f, f]), r2(visible), r2(Wc[f, f]))
     assert quoted(text, r"a row adding up to (\d+(?:\.\d+)?)") == r2(visible)
     assert np.allclose(Wc[f, :f + 1], W[f, :f + 1] / visible)
+    explorer = panels["explorer"]
+    fish_none = explorer.set(query="fish", mask="none", temperature=1.0)
+    fish_causal = explorer.set(mask="causal")
+    assert fish_none.startswith(f"fish (mask: none, T = 1): top weights fish {W[f, f]:.2f}")
+    assert fish_causal.startswith(f"fish (mask: causal, T = 1): top weights fish {Wc[f, f]:.2f}")
+    assert f"hidden keys: {hidden}   row sum 1.00" in fish_causal
     # Question 6: bank's row does not change
     assert causal[b].all() and np.allclose(Wc[b], W[b])
     row = quoted(text, r"\(river (\d+(?:\.\d+)?), fish (\d+(?:\.\d+)?), bank (\d+(?:\.\d+)?)\)")
     assert list(row) == [r2(W[b, j]) for j in (r, f, b)]
+    bank_causal = explorer.set(query="bank", mask="causal")
+    assert bank_causal == explorer.set(mask="none").replace("mask: none", "mask: causal")
+    assert "top weights river {:.2f}, fish {:.2f}, bank {:.2f}\nhidden keys: none".format(*row) in bank_causal
 
 
 def top_weights(readout):

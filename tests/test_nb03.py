@@ -6,6 +6,7 @@ maths drift apart.
 """
 
 import json
+import re
 from pathlib import Path
 
 import matplotlib
@@ -16,7 +17,10 @@ import numpy as np
 import pytest
 from matplotlib.patches import Arc
 
-from helpers import attention, embeddings, plots, widgets
+from helpers import attention, embeddings, plots
+from helpers.lessons import softmax_and_masking as lesson
+from helpers.panels import apply_patch
+from helpers.panels.pieces import MIN_FONT_PX
 from notebook_text import load, markdown, outputs, quoted
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "03_softmax_and_masking.ipynb"
@@ -341,7 +345,7 @@ def test_questions_5_and_6_numbers(story):
 def test_softmax_steps_figure_draws_the_three_stages(story):
     s = story["scores"][8]
     e = np.exp(s)
-    fig = plots.softmax_steps_figure(story["tokens"], s, e, e / e.sum(), query="bank")
+    fig = lesson.softmax_steps_figure(story["tokens"], s, e, e / e.sum(), query="bank")
     axes = fig.axes
     assert len(axes) == 3
     for ax, values in zip(axes, (s, e, e / e.sum())):
@@ -355,16 +359,55 @@ def test_softmax_steps_figure_draws_the_three_stages(story):
     matplotlib.pyplot.close(fig)
 
 
-def test_mask_and_padding_pictures(story, batch):
+def test_mask_and_padding_pictures_draw_hidden_slots_grey(story, batch):
+    grey = matplotlib.colors.to_rgba(plots.HIDDEN_COLOR)
     fig, (ax1, ax2) = plots.new_figure(1, 2)
-    h = plots.mask_heatmap(ax1, attention.causal_mask(9), story["tokens"], story["tokens"])
+    h = lesson.mask_heatmap(ax1, attention.causal_mask(9), story["tokens"], story["tokens"])
     assert (h.image.get_array() == np.tril(np.ones((9, 9)))).all()
     assert [t.get_text() for t in h.texts[:9]] == ["1"] + ["0"] * 8
-    plots.padding_picture(ax2, [story["tokens"], batch["tokens2"]], batch["pad"])
-    assert (ax2.images[0].get_array() == batch["pad"][:, 0]).all()
+    colours = h.image.to_rgba(h.image.get_array())
+    for (i, j), allowed in np.ndenumerate(attention.causal_mask(9)):
+        assert np.allclose(colours[i, j], grey) != allowed  # 0 = hidden: grey; 1: not grey
+    lesson.padding_picture(ax2, [story["tokens"], batch["tokens2"]], batch["pad"])
+    image = ax2.images[0]
+    assert (image.get_array() == batch["pad"][:, 0]).all()
+    colours = image.to_rgba(image.get_array())
+    for (i, j), real in np.ndenumerate(batch["pad"][:, 0]):
+        assert np.allclose(colours[i, j], grey) != real  # padding: grey
     texts = [t.get_text() for t in ax2.texts]
     assert texts[:9] == story["tokens"] and texts[9:] == batch["tokens2"] + ["<pad>"] * 4
     matplotlib.pyplot.close(fig)
+
+
+def stored_pngs():
+    """{first line of the cell's code: RGB pixels} of the static figures the notebook stores."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    out = {}
+    for c in load("03")["cells"]:
+        for o in c.get("outputs", []):
+            if "image/png" in o.get("data", {}) and "application/vnd.jupyter.widget-view+json" not in o["data"]:
+                png = Image.open(io.BytesIO(base64.b64decode(o["data"]["image/png"]))).convert("RGB")
+                out["".join(c["source"]).splitlines()[0]] = np.asarray(png)
+    return out
+
+
+def test_stored_pictures_show_masked_pairs_grey_and_nothing_else_grey():
+    """The mask, the causal weights, the batch and the padded weights are drawn with hidden
+    pairs in HIDDEN_COLOR; the pictures without a mask have no such grey cells at all."""
+    grey = np.array([int(plots.HIDDEN_COLOR[k:k + 2], 16) for k in (1, 3, 5)])
+    share = {line: float((pixels == grey).all(axis=-1).mean()) for line, pixels in stored_pngs().items()}
+    masked = [k for k in share if k.startswith(("causal =", "masked_scores =", "short =", "Q_b, K_b, V_b ="))]
+    unmasked = [k for k in share if k.startswith(("s = scores[bank]", "weights = attention.softmax"))]
+    assert len(masked) == 4 and len(unmasked) == 2
+    assert all(share[k] > 0.05 for k in masked), share  # a good part of each picture is hidden pairs
+    assert all(share[k] < 0.001 for k in unmasked), share
+    # the notebook's weight heatmaps pass the mask: the hidden pairs grey, not dark purple
+    code = "\n".join("".join(c["source"]) for c in load("03")["cells"] if c["cell_type"] == "code")
+    assert "hidden=~causal" in code and "hidden=~pad[1]" in code
 
 
 def drawn_arcs(ax):
@@ -459,30 +502,20 @@ def test_figures_text_is_at_least_11_pt(story, batch):
     plots.use_classroom_style()
     s = story["scores"][8]
     e = np.exp(s)
-    figs = [plots.softmax_steps_figure(story["tokens"], s, e, e / e.sum(), query="bank")]
+    figs = [lesson.softmax_steps_figure(story["tokens"], s, e, e / e.sum(), query="bank")]
     fig, ax = plots.new_figure(figsize=(7, 5.8))
-    plots.mask_heatmap(ax, attention.causal_mask(9), story["tokens"], story["tokens"], title="mask")
+    lesson.mask_heatmap(ax, attention.causal_mask(9), story["tokens"], story["tokens"], title="mask")
     figs.append(fig)
     fig, ax = plots.new_figure(figsize=(7, 2.4))
-    plots.padding_picture(ax, [story["tokens"], batch["tokens2"]], batch["pad"], title="batch")
+    lesson.padding_picture(ax, [story["tokens"], batch["tokens2"]], batch["pad"], title="batch")
     figs.append(fig)
     fig, (ax_heat, ax_arc) = plots.new_figure(2, 1, figsize=(7, 9.4))
     plots.heatmap(ax_heat, story["weights"], story["tokens"], story["tokens"], vmin=0, vmax=1)
     plots.QueryArcDiagram(ax_arc, story["tokens"], story["weights"][8], 8)
     figs.append(fig)
-    figs.append(widgets.temperature_panel(story["tokens"], s).fig)
-    figs.append(widgets.attention_explorer_panel(story["tokens"], story["scores"]).fig)
     for fig in figs:
         assert small_texts(fig) == []
         matplotlib.pyplot.close(fig)
-
-
-def test_panels_fit_the_column(story):
-    """Live canvases are cut, not scaled: at most 5.8 in (580 px) wide."""
-    for panel in (widgets.temperature_panel(story["tokens"], story["scores"][8]),
-                  widgets.attention_explorer_panel(story["tokens"], story["scores"])):
-        assert panel.fig.get_figwidth() <= 5.8
-        matplotlib.pyplot.close(panel.fig)
 
 
 def test_arc_diagram_prose_matches_the_picture(story):
@@ -501,105 +534,263 @@ def test_arc_diagram_prose_matches_the_picture(story):
 # ------------------------------------------------------------ panels
 
 
-def bar_heights(panel):
-    return np.array([p.get_height() for p in panel.fig.axes[0].patches])
+class Front:
+    """What the browser's view does with the messages an SvgView sends, in Python."""
+
+    def __init__(self, panel):
+        self.view = panel.view
+        self.keyed, self.patches = self.view.scene.keyed(), []
+        self.view.send = self.receive
+
+    def receive(self, content, buffers=None):
+        assert content["rev"] == self.view.rev
+        self.patches.append(len(json.dumps(content, separators=(",", ":"))))
+        self.keyed = apply_patch(self.keyed, content)
+
+    def check(self):
+        """The browser now shows the panel's scene, and the change came as one small patch."""
+        assert self.view.sent[-1][0] == "patch"  # a control change is a patch, never the whole markup
+        assert self.keyed == self.view.scene.keyed()
+        assert self.patches and self.patches[-1] < 8 * 1024
+        assert self.view.sent[-1][1] == self.patches[-1]
+
+
+def attr(panel, key, name):
+    return panel.scene.keyed()[key][0][name]
+
+
+def text(panel, key):
+    return panel.scene.keyed()[key][1]
+
+
+def ref_top(tokens, row, k=3):
+    order = sorted(range(len(row)), key=lambda j: -row[j])[:k]
+    return ", ".join(f"{tokens[j]} {row[j]:.2f}" for j in order if row[j] > 0)
+
+
+def assert_readable(panel):
+    """No NaN drawn or written; tiles fit the column; text never below MIN_FONT_PX."""
+    markup = panel.scene.live_markup()
+    assert not re.search(r"\b(nan|inf)\b", markup + panel.text, re.IGNORECASE)
+    assert all(w <= 580 for w, *_ in panel.scene.tiles)
+    sizes = [float(s) for s in re.findall(r'font-size="([\d.]+)"', markup)]
+    assert sizes and min(sizes) >= MIN_FONT_PX
+
+
+def bar_heights(panel, n=9):
+    return np.array([float(attr(panel, f"w.b{j}", "height")) for j in range(n)])
 
 
 def test_temperature_panel_follows_the_slider(story):
     s = story["scores"][8]
-    panel = widgets.temperature_panel(story["tokens"], s, query="bank")
+    panel = lesson.temperature_panel(story["tokens"], s, query="bank")
+    front = Front(panel)
     assert list(panel.controls) == ["temperature"]
     slider = panel.controls["temperature"]
-    assert slider.value == 1.0 and min(slider.options, key=lambda o: o[1])[1] == 0.1
-    assert [v for _, v in slider.options][-1] == 5.0
-    assert np.allclose(bar_heights(panel), ref_softmax(s))
+    assert slider.value == 1.0 and [v for _, v in slider.options] == list(lesson.TEMPERATURES)
+    assert [v for _, v in slider.options][0] == 0.1 and [v for _, v in slider.options][-1] == 5.0
+    px_per_weight = bar_heights(panel).max() / ref_softmax(s).max()  # the axis: heights ∝ weights
+    assert np.allclose(bar_heights(panel), px_per_weight * ref_softmax(s), atol=0.1)
     assert "river 0.35, fish 0.26, bank 0.15" in panel.text
+    # the dashed line of an even split sits at 1/9 on the bars' axis, and says so
+    zero = float(attr(panel, "w.b0", "y")) + float(attr(panel, "w.b0", "height"))
+    (even_y,) = {float(y) for y in re.findall(r'<line x1="[\d.]+" x2="[\d.]+" y1="([\d.]+)" y2="[\d.]+"[^>]*dasharray',
+                                                panel.scene.tile_markups()[0]) if float(y) > 100}
+    assert even_y == pytest.approx(zero - px_per_weight / 9, abs=0.2)
+    assert "1/9 = all 9 words equal" in panel.scene.texts()
     entropies, tops = [], []
-    for _, T in slider.options:
+    for T in [0.1, 0.2, 0.3, 0.5, 0.7, 1.5, 2.0, 3.0, 5.0]:
         before = panel.text
         slider.value = T  # as the mouse does
+        front.check()
         w = ref_softmax(s, T)
-        assert np.allclose(bar_heights(panel), w)
-        assert np.isfinite(bar_heights(panel)).all()
+        assert np.allclose(bar_heights(panel), px_per_weight * w, atol=0.1)
+        assert [text(panel, f"w.v{j}") for j in range(9)] == [f"{x:.2f}" for x in w]
+        assert text(panel, "w.t") == f"bank's weights = softmax(scores / T), T = {T:g}"
+        assert panel.text.startswith(f"T = {T:g}: top weights {ref_top(story['tokens'], w)}\n")
         assert f"max weight {w.max():.2f}" in panel.text
         assert f"entropy {ref_entropy(w):.2f}" in panel.text
-        assert f"T = {T:g}" in panel.fig.axes[0].get_title()
-        if T != 1.0:
-            assert panel.text != before
+        assert panel.text != before
+        assert_readable(panel)
         entropies.append(ref_entropy(w))
         tops.append(w.max())
     assert (np.diff(entropies) > 0).all() and (np.diff(tops) < 0).all()
-    text = panel.set(temperature=0.1)
-    assert text.startswith("T = 0.1: top weights river 0.95")
+    assert panel.set(temperature=0.1).startswith("T = 0.1: top weights river 0.95")
     assert panel.reset().startswith("T = 1: top weights river 0.35, fish 0.26, bank 0.15")
     assert slider.value == 1.0
-    matplotlib.pyplot.close(panel.fig)
+    front.check()
 
 
-def explorer_parts(panel):
-    ax_heat = next(ax for ax in panel.fig.axes if ax.images and ax.get_ylabel() == "query")
-    ax_arc = next(ax for ax in panel.fig.axes if any(isinstance(p, Arc) for p in ax.patches))
-    arcs = [p for p in ax_arc.patches if isinstance(p, Arc)]
-    frame = next(p for p in ax_heat.patches if not isinstance(p, Arc))
-    return ax_heat, ax_arc, arcs, frame
+def test_temperature_panel_at_extreme_temperatures(story):
+    """Far beyond the slider: all on river (a full bar, the others 0) or all nine level; no NaN."""
+    s = story["scores"][8]
+    panel = lesson.temperature_panel(story["tokens"], s, temperatures=(1e-6, 1e-3, 1.0, 1e3, 1e6))
+    full = bar_heights(panel).max() / ref_softmax(s).max()
+    for T in (1e-6, 1e-3):
+        panel.set(temperature=T)
+        assert np.allclose(bar_heights(panel), full * (np.arange(9) == story["idx"]["river"]), atol=0.1)
+        assert "top weights river 1.00" in panel.text and "entropy 0.00 " in panel.text
+        assert_readable(panel)
+    for T in (1e3, 1e6):
+        panel.set(temperature=T)
+        assert np.allclose(bar_heights(panel), full / 9, atol=0.2)
+        assert f"entropy {np.log(9):.2f}" in panel.text
+        assert_readable(panel)
 
 
-def expected_weights(scores, mask, T):
-    if mask == "causal":
-        scores = np.where(attention.causal_mask(len(scores)), scores, -np.inf)
-    return attention.softmax(scores, temperature=T)
+def test_a_bad_temperature_shows_a_message_and_keeps_the_picture(story):
+    panel = lesson.temperature_panel(story["tokens"], story["scores"][8], temperatures=(0.0, 1.0))
+    before, text_before = panel.scene.keyed(), panel.text
+    panel.set(temperature=0.0)
+    assert "temperature" in panel.error and panel.scene.keyed() == before and panel.text == text_before
+    panel.set(temperature=1.0)
+    assert panel.error == ""
+
+
+def explorer_weights(scores, mask, T):
+    """The explorer's weights, computed here: -inf where the causal mask hides, ref_softmax."""
+    n = len(scores)
+    allowed = np.tril(np.ones((n, n), bool)) if mask == "causal" else np.ones((n, n), bool)
+    return ref_softmax(np.where(allowed, scores, -np.inf), T), ~allowed
+
+
+def viridis_hex(w):
+    return [matplotlib.colors.to_hex(c) for c in matplotlib.colormaps["viridis"](np.ravel(w))]
+
+
+def close_colours(a, b, tol=6):
+    to_rgb = lambda h: np.array([int(h[k:k + 2], 16) for k in (1, 3, 5)])  # noqa: E731
+    return np.abs(to_rgb(a) - to_rgb(b)).max() <= tol
+
+
+def cell_fills(panel, n=9):
+    return np.array([[attr(panel, f"w.{i}.{j}", "fill") for j in range(n)] for i in range(n)])
+
+
+def row_tops(panel):
+    """The y of each heatmap row, read from the cells' markup (cells are 1 px smaller than their pitch)."""
+    markup = panel.scene.tile_markups()[0]
+    ys = {float(y) for y, h in re.findall(r'<rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"', markup)
+          if float(h) == lesson.EXPLORER_CELL - 1}
+    return sorted(ys)
+
+
+def arc_shapes(panel, n=9):
+    """(left x, right x, height, width, opacity, visible) of each arc, read from the scene."""
+    out = []
+    for j in range(n):
+        a = panel.scene.keyed()[f"a.a{j}"][0]
+        x0, _, rx, ry, _, _, _, x1, _ = re.findall(r"-?[\d.]+", a["d"])
+        out.append((float(x0), float(x1), float(ry), float(a["stroke-width"]), float(a["stroke-opacity"]),
+                    a["visibility"] == "visible"))
+    return out
+
+
+def assert_arcs_follow_the_weights(panel, row, hidden, q):
+    """Hidden keys: no arc; height, width and opacity never shrink as the weight grows, the
+    largest weight's arc is the tallest; an arc spans the query and its key."""
+    shapes = arc_shapes(panel, len(row))
+    assert [s[5] for s in shapes] == list(~hidden)
+    shown = [j for j in range(len(row)) if not hidden[j]]
+    order = sorted(shown, key=lambda j: row[j])
+    for k in (2, 3, 4):
+        values = [shapes[j][k] for j in order]
+        assert all(b >= a - 0.1 for a, b in zip(values, values[1:]))
+        assert shapes[order[-1]][k] == max(values)
+        if row[order[-1]] - row[order[0]] > 0.1:  # a clear spread: the largest weight stands out
+            assert shapes[order[-1]][k] > shapes[order[0]][k]
+    for a, b in zip(order, order[1:]):
+        if row[b] - row[a] > 0.01 * row[order[-1]]:
+            assert shapes[b][2] > shapes[a][2]  # a clearly larger weight: a taller arc
+    spans = [(shapes[j][1] - shapes[j][0]) / abs(j - q) for j in range(len(row)) if j != q]
+    assert np.allclose(spans, spans[0], atol=0.2)  # arc j spans |j − q| word steps
 
 
 def test_explorer_panel_controls_drive_heatmap_and_arcs(story):
     tokens, scores = story["tokens"], story["scores"]
-    panel = widgets.attention_explorer_panel(tokens, scores, query="bank")
+    panel = lesson.attention_explorer_panel(tokens, scores, query="bank")
+    front = Front(panel)
     assert list(panel.controls) == ["query", "mask", "temperature"]
     assert list(panel.controls["query"].options) == tokens
     assert list(panel.controls["mask"].options) == ["none", "causal"]
-    ax_heat, ax_arc, arcs, frame = explorer_parts(panel)
-    n_texts = len(ax_heat.texts) + len(ax_arc.texts)
-    assert np.allclose(ax_heat.images[0].get_array(), ref_softmax(scores))
-    # "bank attends mostly to river and fish" in the starting readout
     assert panel.text.startswith("bank (mask: none, T = 1): top weights river 0.35, fish 0.26")
+    tops = row_tops(panel)
     cases = [("fish", "causal", 1.0), ("tom", "causal", 0.1), ("tom", "none", 5.0),
-             ("river", "none", 0.1), ("bank", "causal", 5.0), ("the", "causal", 0.3)]
+             ("river", "none", 0.1), ("bank", "causal", 5.0), ("the", "causal", 0.3), ("going", "causal", 0.3)]
     for query, mask, T in cases:
-        before = panel.text
-        panel.controls["query"].value = query
-        panel.controls["mask"].value = mask
-        panel.controls["temperature"].value = T
-        assert panel.text != before
+        for name, value in (("query", query), ("mask", mask), ("temperature", T)):
+            if panel.controls[name].value != value:
+                panel.controls[name].value = value  # every control, one at a time
+                front.check()
         q = tokens.index(query)
-        w = expected_weights(scores, mask, T)
-        shown = np.asarray(ax_heat.images[0].get_array())
-        assert np.isfinite(shown).all() and np.allclose(shown, w)
-        assert frame.get_y() == pytest.approx(q - 0.5)
-        for j, arc in enumerate(arcs):
-            assert arc.get_linewidth() == pytest.approx(max(w[q, j] * 14, 0.3))
-        assert_arcs_encode_the_weight(arcs, w[q], q)
-        assert f"row sum {w[q].sum():.2f}" in panel.text and "row sum 1.00" in panel.text
-        assert f"max weight {w[q].max():.2f}" in panel.text
-        assert ax_arc.get_title() == f"what {query} attends to"
-        assert (len(ax_heat.texts) + len(ax_arc.texts)) == n_texts  # updated in place
-    matplotlib.pyplot.close(panel.fig)
+        w, hidden = explorer_weights(scores, mask, T)
+        fills = cell_fills(panel)
+        assert (fills[hidden] == plots.HIDDEN_COLOR).all()  # masked pairs grey
+        assert all(close_colours(f, c) for f, c in zip(fills[~hidden], viridis_hex(w[~hidden])))
+        assert plots.HIDDEN_COLOR not in fills[~hidden]  # a small weight is viridis, not grey
+        frame_y, frame_h = float(attr(panel, "w.frame", "y")), 36 + 3
+        assert frame_y <= tops[q] and tops[q] + lesson.EXPLORER_CELL - 1 <= frame_y + frame_h
+        assert [text(panel, f"w.q{j}") for j in range(9)] == ["" if h else f"{x:.2f}" for x, h in zip(w[q], hidden[q])]
+        assert all(tops[q] < float(attr(panel, f"w.q{j}", "y")) < tops[q] + lesson.EXPLORER_CELL for j in range(9))
+        assert_arcs_follow_the_weights(panel, w[q], hidden[q], q)
+        assert [text(panel, f"a.n{j}") for j in range(9)] == ["hidden" if h else f"{x:.2f}" for x, h in zip(w[q], hidden[q])]
+        assert [attr(panel, f"a.w{j}", "font-weight") for j in range(9)] == ["bold" if j == q else "normal" for j in range(9)]
+        assert text(panel, "w.t") == f"all weights (mask: {mask}, T = {T:g})"
+        assert text(panel, "a.t") == f"what {query} attends to"
+        names = [tokens[j] for j in range(9) if hidden[q, j]]
+        assert panel.text == (f"{query} (mask: {mask}, T = {T:g}): top weights {ref_top(tokens, w[q])}\n"
+                              f"hidden keys: {', '.join(names) or 'none'}   row sum 1.00   max weight {w[q].max():.2f}")
+        assert_readable(panel)
+
+
+def test_explorer_panel_at_extreme_temperatures(story):
+    """Far beyond the slider: each row all on its best visible key, or level over its visible
+    keys (equal arcs); hidden pairs stay grey; no NaN."""
+    tokens, scores = story["tokens"], story["scores"]
+    panel = lesson.attention_explorer_panel(tokens, scores, temperatures=(1e-6, 1.0, 1e6))
+    for mask in ("none", "causal"):
+        for T in (1e-6, 1e6):
+            panel.set(query="fish", mask=mask, temperature=T)
+            w, hidden = explorer_weights(scores, mask, T)
+            assert (cell_fills(panel)[hidden] == plots.HIDDEN_COLOR).all()
+            shapes = arc_shapes(panel)
+            visible = [j for j in range(9) if not hidden[4, j]]
+            if T > 1:
+                assert np.allclose([shapes[j][2] for j in visible], shapes[visible[0]][2], atol=0.1)
+                assert f"max weight {1 / len(visible):.2f}" in panel.text
+            else:
+                best = max(visible, key=lambda j: scores[4, j])
+                assert max(visible, key=lambda j: shapes[j][2]) == best and "max weight 1.00" in panel.text
+            assert_readable(panel)
 
 
 def test_explorer_panel_causal_readouts(story):
-    panel = widgets.attention_explorer_panel(story["tokens"], story["scores"])
-    text = panel.set(query="fish", mask="causal")
+    panel = lesson.attention_explorer_panel(story["tokens"], story["scores"])
+    text_ = panel.set(query="fish", mask="causal")
     # the notebook's example: fish loses river and bank, keeps most weight for itself
-    assert text.startswith("fish (mask: causal, T = 1): top weights fish 0.75")
-    assert "hidden keys: at, the, river, bank" in text
-    text = panel.set(query="tom")
-    assert text.startswith("tom (mask: causal, T = 1): top weights tom 1.00\n")  # only itself
-    assert "hidden keys: is, going, to, fish, at, the, river, bank" in text
+    assert text_.startswith("fish (mask: causal, T = 1): top weights fish 0.75")
+    assert "hidden keys: at, the, river, bank" in text_
+    text_ = panel.set(query="tom")
+    assert text_.startswith("tom (mask: causal, T = 1): top weights tom 1.00\n")  # only itself
+    assert "hidden keys: is, going, to, fish, at, the, river, bank" in text_
     # "why does bank not change?": the last word hides nothing under the causal mask
     causal_bank = panel.set(query="bank", mask="causal")
     none_bank = panel.set(mask="none")
     assert "hidden keys: none" in causal_bank
     assert causal_bank.replace("causal", "none") == none_bank
     assert panel.reset() == none_bank
-    matplotlib.pyplot.close(panel.fig)
+
+
+def test_panels_are_the_notebooks_and_static_viewers_see_their_first_state():
+    built = lesson.panels()
+    assert list(built) == ["temperature", "explorer"]
+    cells = [c for c in load("03")["cells"] if c["cell_type"] == "code"]
+    for name, call in (("temperature", "softmax_and_masking.temperature_panel("),
+                       ("explorer", "softmax_and_masking.attention_explorer_panel(")):
+        (cell,) = [c for c in cells if call in "".join(c["source"])]
+        (shown,) = [o for o in cell["outputs"] if "image/svg+xml" in o.get("data", {})]
+        assert "".join(shown["data"]["image/svg+xml"]) == built[name].static_svg()
+        assert_readable(built[name])
 
 
 # ------------------------------------------------------------ the notebook file

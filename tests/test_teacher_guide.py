@@ -35,6 +35,7 @@ import numpy as np
 import pytest
 
 from helpers import attention, embeddings, plots, widgets
+from helpers.lessons import softmax_and_masking
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE_FILE = ROOT / "teacher" / "GUIDE.md"
@@ -151,9 +152,9 @@ def panel(name):
     if name == "02 d_k":
         return widgets.scaling_panel()
     if name == "03 temperature":
-        return widgets.temperature_panel(s["tokens"], s["scaled"][s["i"]("bank")], query="bank")
+        return softmax_and_masking.temperature_panel(s["tokens"], s["scaled"][s["i"]("bank")], query="bank")
     if name == "03 explorer":
-        return widgets.attention_explorer_panel(s["tokens"], s["scaled"], query="bank")
+        return softmax_and_masking.attention_explorer_panel(s["tokens"], s["scaled"], query="bank")
     if name == "04":
         return widgets.bank_context_panel(vectors=kv())
     if name == "05":
@@ -868,8 +869,9 @@ def mis5_rounded_cells():
     drive("03 explorer", query="fish", mask="none", temperature=1.0)
     s = story()
     f = s["i"]("fish")
-    ax = panel("03 explorer").fig.axes[0]
-    cells = [t.get_text() for t in ax.texts if t.get_text()]  # only the chosen row is written
+    scene = panel("03 explorer").scene
+    cells = [text for key, (_, text) in scene.keyed().items()
+             if key.startswith("w.q") and text]  # only the chosen row is written in the heatmap
     assert len(cells) == len(s["tokens"])
     visible = cells[:f + 1]
     exact = float(s["weights"][f, :f + 1].sum())

@@ -4,6 +4,7 @@
     heatmap    a matrix of coloured cells with row and column labels, masked cells grey; colour bars
     bars       labelled bars on a fixed axis, positive and negative
     wordmap    words as points on a 2-D map with labels, arrows and markers that may move
+    arcs       words in a row, an arc from a query word to each word: taller, thicker, darker = more weight
 
 Every piece caches the markup that does not change for a given size (axes, tick labels,
 frames), so drawing a scene costs little more than its changing numbers, and keys the

@@ -51,10 +51,12 @@ def _frame(key, n, title, ylabel, width, height, ylim, ticks, label_px, rotate, 
 
 
 def bars(scene, key, values, labels, *, colours, title="", ylim=(0.0, 1.0), ticks=(0.0, 0.5, 1.0),
-         ylabel="", width=560, height=300, label_px=FONT_PX, rotate=0, numbers=None, longest=None):
+         ylabel="", width=560, height=300, label_px=FONT_PX, rotate=0, numbers=None, longest=None,
+         guides=()):
     """Add a tile of bars (keyed `key`): bar i has height values[i] on the axis `ylim`, colour
     colours[i] and the label labels[i] below it (rotated by `rotate` degrees if they are long).
     numbers: a format such as "{:.2f}" to write each value above (or below) its bar.
+    guides: [(value, text)] fixed dashed lines across the axis, explained top left ("1/9 = even").
     Values outside `ylim` are drawn to its edge. NaN raises ValueError (no NaN is drawn)."""
     values = np.asarray(values, dtype=float)
     if not np.all(np.isfinite(values)):
@@ -65,6 +67,13 @@ def bars(scene, key, values, labels, *, colours, title="", ylim=(0.0, 1.0), tick
         round(longest))
     t = scene.tile(width, height)
     scene.raw(t, frame)
+    for k, (value, text) in enumerate(guides):
+        y, y_text = y_of(value), TITLE_PX + 34 + k * (FONT_PX + 4)
+        scene.add(t, "line", x1=56, x2=width - 8, y1=y, y2=y, stroke="#8C8C8C", stroke_width=1.5,
+                  stroke_dasharray="6 4")
+        scene.add(t, "line", x1=64, x2=88, y1=y_text - 5, y2=y_text - 5, stroke="#8C8C8C", stroke_width=1.5,
+                  stroke_dasharray="6 4")
+        scene.add(t, "text", text=text, x=94, y=y_text, font_size=FONT_PX - 1)
     scene.add(t, "text", key=f"{key}.t", text=title, x=width / 2, y=TITLE_PX + 2, text_anchor="middle",
               font_size=TITLE_PX)
     lo, hi = ylim
