@@ -287,9 +287,7 @@ class EmbeddingMap:
                                 color=word_color(w), fontweight="bold" if big else "normal")
             self.points[w] = (dot, label)
         if limits is None:
-            xy = map2d.coords
-            pad = 0.35
-            limits = (xy[:, 0].min() - pad, xy[:, 0].max() + pad, xy[:, 1].min() - pad, xy[:, 1].max() + pad)
+            limits = map_limits(map2d.coords)
         ax.set_xlim(limits[0], limits[1])
         ax.set_ylim(limits[2], limits[3])
         ax.set_xlabel("map axis 1 (PCA)")
@@ -529,10 +527,7 @@ def pipeline_diagram(highlight=(), *, title=None, steps=PIPELINE_STEPS, heads=3)
 
 
 
-# ---------------------------------------------------------- notebook 01 pictures
-
-CLUSTER_NAMES = ("river words", "town words")
-
+# ---------------------------------------------------------- word heatmaps (notebooks 01 and 04)
 
 def color_tick_labels(ax, words, axis="y"):
     """Colour an axis' tick labels like the words (river blue, town vermillion, bank black)."""
@@ -556,18 +551,6 @@ def readable_signed_text(hm):
     return hm
 
 
-def vector_table(ax, words, vectors, *, title=None, colorbar=True, ylabel="word"):
-    """Words x the six named dimensions as an annotated heatmap (signed colours, -1..1)."""
-    from .embeddings import DIMENSIONS
-
-    vectors = np.asarray(vectors, dtype=float)
-    hm = heatmap(ax, vectors, words, DIMENSIONS, title=title, cmap=SIGNED_CMAP, vmin=-1, vmax=1,
-                 annotate=True, xlabel="dimension", ylabel=ylabel, colorbar=colorbar)
-    ax.set_xticks(range(len(DIMENSIONS)), list(DIMENSIONS), rotation=30, ha="right")
-    color_tick_labels(ax, words)
-    return readable_signed_text(hm)
-
-
 def similarity_heatmap(ax, words, sims, *, title=None):
     """A word x word cosine-similarity matrix, annotated, on a fixed -1..1 signed scale."""
     hm = heatmap(ax, sims, words, words, title=title, cmap=SIGNED_CMAP, vmin=-1, vmax=1,
@@ -577,139 +560,14 @@ def similarity_heatmap(ax, words, sims, *, title=None):
     return readable_signed_text(hm)
 
 
-def declutter_labels(emap, min_gap=0.09, distance=9):
-    """Push the labels of crowded map words away from their neighbours (in place).
-
-    Each label moves `distance` points in the direction pointing away from the
-    points within `min_gap` (axes fraction); words with no close neighbour keep
-    the default label place (up and to the right).
-    """
-    ax = emap.ax
-    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    items = list(emap.points.items())
-    xy = np.array([[dot.get_xdata()[0], dot.get_ydata()[0]] for _, (dot, _) in items], dtype=float)
-    frac = (xy - [x0, y0]) / [x1 - x0, y1 - y0]
-    for i, (word, (dot, label)) in enumerate(items):
-        diff = frac[i] - frac
-        dist = np.hypot(diff[:, 0], diff[:, 1])
-        near = (dist > 0) & (dist < min_gap)
-        if not near.any():
-            continue
-        away = (diff[near] / dist[near, None]).sum(axis=0)
-        if np.hypot(*away) < 1e-9:
-            away = np.array([1.0, 0.0])
-        away = away / np.hypot(*away)
-        label.xyann = (float(away[0] * distance), float(away[1] * distance))
-        label.set_ha("left" if away[0] > 0.3 else "right" if away[0] < -0.3 else "center")
-        label.set_va("bottom" if away[1] > 0.3 else "top" if away[1] < -0.3 else "center")
-    # then nudge labels whose boxes still overlap apart vertically (in points)
-    renderer = ax.figure.canvas.get_renderer()
-    labels = [label for _, label in emap.points.values()]
-    to_points = 72.0 / ax.figure.dpi
-    for _ in range(30):
-        boxes = [label.get_window_extent(renderer).expanded(1.0, 1.15) for label in labels]
-        moved = False
-        for i in range(len(labels)):
-            for j in range(i + 1, len(labels)):
-                a, b = boxes[i], boxes[j]
-                if min(a.x1, b.x1) <= max(a.x0, b.x0) or min(a.y1, b.y1) <= max(a.y0, b.y0):
-                    continue
-                shift = (min(a.y1, b.y1) - max(a.y0, b.y0)) / 2 * to_points + 1.0
-                low, high = (labels[i], labels[j]) if a.y0 <= b.y0 else (labels[j], labels[i])
-                low.xyann = (low.xyann[0], low.xyann[1] - shift)
-                high.xyann = (high.xyann[0], high.xyann[1] + shift)
-                moved = True
-        if not moved:
-            break
-
-
-def _convex_hull(points):
-    """Corners of the convex hull of points (n, 2), counter-clockwise (monotone chain)."""
-    pts = sorted(map(tuple, np.asarray(points, dtype=float)))
-    if len(pts) < 3:
-        return np.array(pts)
-
-    def cross(o, a, b):
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower, upper = [], []
-    for p in pts:
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
-            lower.pop()
-        lower.append(p)
-    for p in reversed(pts):
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
-            upper.pop()
-        upper.append(p)
-    return np.array(lower[:-1] + upper[:-1])
-
-
-def shade_clusters(ax, map2d, *, pad=0.06):
-    """Light rounded areas around the river and the town cluster on a 2-D map, named below.
-
-    Each area is the cluster's convex hull widened by `pad` (a fraction of the
-    axes), so it looks the same whatever the axis ranges. Returns the patches.
-    """
-    from matplotlib.patches import Polygon
-
-    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    origin, scale = np.array([x0, y0]), np.array([x1 - x0, y1 - y0])
-    circle = np.stack([np.cos(np.linspace(0, 2 * np.pi, 48, endpoint=False)),
-                       np.sin(np.linspace(0, 2 * np.pi, 48, endpoint=False))], axis=1)
-    patches = []
-    for cluster, color, name in ((RIVER_CLUSTER, RIVER_COLOR, CLUSTER_NAMES[0]),
-                                 (TOWN_CLUSTER, TOWN_COLOR, CLUSTER_NAMES[1])):
-        frac = (np.array([map2d[w] for w in cluster]) - origin) / scale  # axes fraction
-        hull = _convex_hull((frac[:, None, :] + pad * circle[None]).reshape(-1, 2))
-        corners = hull * scale + origin
-        area = Polygon(corners, closed=True, facecolor=color, alpha=0.13, edgecolor=color,
-                       linestyle="--", linewidth=1.2, zorder=1)
-        ax.add_patch(area)
-        # the name goes under the area's lowest point, running toward the middle of the map
-        bottom = corners[np.argmin(corners[:, 1])]
-        inward = "left" if frac[:, 0].mean() < 0.5 else "right"
-        ax.text(bottom[0], bottom[1], name, ha=inward, va="top", color=color, fontsize=SMALL_FONT,
-                style="italic", zorder=2)
-        patches.append(area)
-    return patches
-
-
-def cluster_map_limits(map2d, pad=(0.45, 0.35)):
-    """Axis limits (x0, x1, y0, y1) around all words of `map2d`, with room for labels."""
-    xy = map2d.coords
-    return (xy[:, 0].min() - pad[0], xy[:, 0].max() + pad[0], xy[:, 1].min() - pad[1],
-            xy[:, 1].max() + pad[1])
-
-
-def cluster_map(ax, map2d, words=None, *, title=None, limits=None):
-    """An embedding_map with shaded clusters and decluttered labels; returns the EmbeddingMap."""
-    limits = cluster_map_limits(map2d) if limits is None else limits
-    emap = embedding_map(ax, map2d, words, title=title, limits=limits)
-    shade_clusters(ax, map2d)
-    declutter_labels(emap)
-    return emap
-
-
-def same_word_figure(tokens_a, X_a, tokens_b, X_b, *, word="bank", titles=None, figsize=(6.6, 9.2)):
-    """Two sentences' matrices (n, d) stacked, one above the other, the rows of `word` framed.
-
-    Stacked rather than side by side, so that the figure fits a 700 px notebook column;
-    the columns line up, so the two framed rows can be compared number by number.
-    """
-    from matplotlib.patches import Rectangle
-
-    fig, axes = new_figure(2, 1, figsize=figsize)
-    for k, (ax, tokens, X) in enumerate(zip(axes, (tokens_a, tokens_b), (X_a, X_b))):
-        vector_table(ax, tokens, X, title=titles[k] if titles else None, ylabel="token")
-        if k == 0:  # the lower table names the dimensions for both
-            ax.tick_params(labelbottom=False)
-            ax.set_xlabel("")
-        for i, tok in enumerate(tokens):
-            if tok == word:
-                ax.add_patch(Rectangle((-0.5, i - 0.5), X.shape[1], 1, fill=False, edgecolor="black",
-                                       linewidth=3, zorder=4))
-    fig.tight_layout()
-    return fig
+def map_limits(points, pad=0.35):
+    """Axis limits (x0, x1, y0, y1) around 2-D points (n, 2), widened by `pad`: one number for
+    every side, or (left, right, bottom, top) to leave room for labels or a legend on one side.
+    The one map-limit function of the series (the maps of notebooks 01 and 04, static and live)."""
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    left, right, bottom, top = (pad,) * 4 if np.ndim(pad) == 0 else pad
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    return (x0 - left, x1 + right, y0 - bottom, y1 + top)
 
 
 # ---------------------------------------------------------- notebook 02 pictures
@@ -1035,63 +893,6 @@ class QueryArcDiagram(ArcDiagram):
                 label.set_text("")
 
 
-# ---------------------------------------------------------- notebook 04 pictures
-def weight_recipe(ax, tokens, weights_row, *, query="bank", min_label=0.1, title=None):
-    """One horizontal bar split into the query's attention weights, biggest first.
-
-    Reads like a recipe: "the new bank = 0.35 river + 0.26 fish + ...". Segments
-    of at least `min_label` carry the word and its weight; the small ones are
-    summed in the title line. Returns the list of (word, weight) in bar order.
-    """
-    weights_row = np.asarray(weights_row, dtype=float)
-    order = np.argsort(-weights_row, kind="stable")
-    left = 0.0
-    parts = []
-    for i in order:
-        w, word = float(weights_row[i]), tokens[i]
-        color = word_color(word)
-        ax.barh(0, w, left=left, height=0.6, color=color, edgecolor="white", linewidth=1.5,
-                alpha=1.0 if color != OTHER_COLOR else 0.55)
-        if w >= min_label:
-            ax.text(left + w / 2, 0, f"{display_word(word)}\n{w:.2f}", ha="center", va="center",
-                    fontsize=FONT, color="white" if color != OTHER_COLOR else "black",
-                    fontweight="bold")
-        parts.append((word, w))
-        left += w
-    small = [(word, w) for word, w in parts if w < min_label]
-    ax.set_xlim(0, max(left, 1.0))
-    ax.set_ylim(-0.5, 0.5)
-    ax.set_yticks([0], [f"{display_word(query)}\nafter\nattention"])
-    ax.set_xlabel("share of the new vector (the weights add up to 1)")
-    ax.spines[["left"]].set_visible(False)
-    if small:
-        note = (f"the {len(small)} thin grey slices on the right are the other words, "
-                f"{sum(w for _, w in small):.2f} together")
-        ax.text(1.0, -0.42, note, ha="right", va="center", fontsize=SMALL_FONT,
-                transform=ax.get_yaxis_transform())
-    if title:
-        ax.set_title(title)
-    return parts
-
-
-CENTRE_MARKER_SIZE = 10  # points: a thin hollow X, smaller than a cluster word's dot (11)
-
-
-def mark_centres(ax, map2d, centres, *, legend=True):
-    """Draw each cluster centre {label: (vector (d,), colour)} as a small hollow X; labels go to a legend.
-
-    Thin and hollow, drawn under the words' dots, so a word that sits on a centre
-    (fish sits almost on the river centre) stays visible.
-    """
-    for label, (vector, color) in centres.items():
-        x, y = map2d(vector)
-        ax.plot([x], [y], "X", markersize=CENTRE_MARKER_SIZE, markerfacecolor="none",
-                markeredgecolor=color, markeredgewidth=1.5, zorder=3.5, linestyle="none", label=label)
-    if legend:
-        ax.legend(loc="lower right", framealpha=0.9, title="X = average of a cluster",
-                  title_fontsize=SMALL_FONT, fontsize=SMALL_FONT)
-
-
 def spread_labels(emap, obstacles=(), fixed_texts=(), pad=1.0, max_rounds=60):
     """Move the word labels of an EmbeddingMap until they overlap no other label and no dot.
 
@@ -1160,42 +961,6 @@ def spread_labels(emap, obstacles=(), fixed_texts=(), pad=1.0, max_rounds=60):
                 moved = True
         if not moved:
             break
-
-
-def shift_map_limits(points, pad=0.3, right_pad=0.8, bottom_pad=0.45):
-    """(xmin, xmax, ymin, ymax) around 2-D points (n, 2), with room on the right for labels
-    and at the bottom for the legend."""
-    points = np.asarray(points, dtype=float).reshape(-1, 2)
-    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
-    return (x0 - pad, x1 + right_pad, y0 - bottom_pad, y1 + pad)
-
-
-def bank_shift_map(ax, map2d, bank_before, bank_after, *, words=None, centres=None, title=None,
-                   limits=None, label="bank after attention", label_in_legend=False):
-    """The 2-D map with *bank* before attention and a star + arrow where it lands after.
-
-    `bank_before`, `bank_after`: vectors (d,); `centres`: {label: (vector, colour)}
-    drawn as X marks. Returns the EmbeddingMap; the star is its marker "bank_after",
-    so `emap.move("bank_after", vector)` moves star, label and arrow in place.
-    `label_in_legend`: name the star in the axes' legend instead of beside it (for a panel,
-    where the star moves and a label beside it would run over the words).
-    """
-    if limits is None:
-        extra = [map2d(bank_after)] + [map2d(v) for v, _ in (centres or {}).values()]
-        limits = shift_map_limits(np.vstack([map2d.coords] + extra))
-    emap = EmbeddingMap(ax, map2d, words, title=title, limits=limits)
-    if centres:
-        mark_centres(ax, map2d, centres)
-    emap.add_marker("bank_after", bank_after, label=label, arrow_from=bank_before)
-    star, star_label, _ = emap.markers["bank_after"]
-    if label_in_legend:
-        star_label.set_text("")
-        star.set_label(label)
-    along_arrow = [map2d(bank_before + t * (bank_after - bank_before)) for t in np.linspace(0.15, 1, 12)]
-    spread_labels(emap, [map2d(v) for v, _ in (centres or {}).values()] + along_arrow,
-                  fixed_texts=[star_label])
-    return emap
-
 
 
 # ---------------------------------------------------------- notebook 05 pictures

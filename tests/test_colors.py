@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from helpers import plots  # noqa: E402
+from helpers.lessons import word_embeddings  # noqa: E402
 
 WORD_COLORS = {"river": plots.RIVER_COLOR, "town": plots.TOWN_COLOR, "output": plots.OUTPUT_COLOR}
 MIN_HUE_GAP = 25  # degrees of CIELAB hue: orange vs vermillion (PuOr vs the town words) was 10
@@ -91,11 +92,11 @@ def test_positive_and_negative_bars_take_the_colormaps_two_halves():
     assert hue_gap(neg, hue(plots.SIGNED_CMAP(0.1))[0]) < 10
 
 
-@pytest.mark.parametrize("draw", [plots.vector_table, plots.signed_heatmap])
+@pytest.mark.parametrize("draw", [word_embeddings.vector_table, plots.signed_heatmap])
 def test_the_numbers_on_signed_cells_stay_readable(draw):
     values = np.linspace(-1, 1, 41).reshape(41, 1) * np.ones((1, 6))
     fig, ax = plt.subplots()
-    if draw is plots.vector_table:
+    if draw is word_embeddings.vector_table:
         hm = draw(ax, [f"w{i}" for i in range(41)], values)
     else:
         hm = draw(ax, values, [f"w{i}" for i in range(41)], list("abcdef"), annotate=True)

@@ -212,12 +212,15 @@ def test_guide_mentions_only_notebooks_that_exist():
 
 def test_guide_panels_exist_and_are_used_by_the_notebook_it_names():
     """Each row of the guide's 'Panels at a glance' table: the function exists in helpers.widgets
-    and the named notebook calls it."""
-    from helpers import widgets
+    or in a lesson module (`lessons.<name>.<function>`) and the named notebook calls it."""
+    import importlib
 
-    rows = re.findall(r"^\| `(\d\d_[A-Za-z0-9_]+\.ipynb)` \|.*?`widgets\.([a-z_0-9]+)`", guide_text(), re.MULTILINE)
+    rows = re.findall(r"^\| `(\d\d_[A-Za-z0-9_]+\.ipynb)` \|.*?`((?:lessons\.[a-z_]+)|widgets)\.([a-z_0-9]+)`",
+                      guide_text(), re.MULTILINE)
     assert len(rows) >= 8, f"expected the table of panels, found {rows}"
-    for notebook, function in rows:
-        assert callable(getattr(widgets, function, None)), f"helpers.widgets has no {function}"
+    for notebook, module, function in rows:
+        found = importlib.import_module(f"helpers.{module}")
+        assert callable(getattr(found, function, None)), f"helpers.{module} has no {function}"
         source = (NOTEBOOKS / notebook).read_text(encoding="utf-8")
-        assert f"widgets.{function}(" in source, f"{notebook} does not call widgets.{function}"
+        called = f"{module.rsplit('.', 1)[-1]}.{function}("
+        assert called in source, f"{notebook} does not call {called}"

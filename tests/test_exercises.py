@@ -372,37 +372,35 @@ def centre_cosines(readout, centre):
 
 
 def test_nb04_answers():
-    from helpers import widgets
+    from helpers.lessons import values_and_context
 
     text = exercises_text("04_values_and_context")
-    panel = widgets.bank_context_panel(vectors=KV)
+    panel = values_and_context.bank_context_panel(vectors=KV)
     start_sharpness = panel.controls["sharpness"].value
-    try:
-        lake = panel.set(word="lake", sharpness=quoted(text, r"[Pp]ick \*lake\* and drag `sharpness` to (\d+(?:\.\d+)?)"))
-        n = len(embeddings.sentence_matrix("Tom is going to the lake bank.", KV)[0])
-        assert quoted(text, r"Every one of the (\d+) words") == n
-        assert quoted(text, rf"1/{n} ≈ (\d+(?:\.\d+)?)") == r2(1 / n)
-        assert {w for _, w in top_weights(lake)} == {r2(1 / n)}
-        assert quoted(text, r"river centre still rises from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)") == centre_cosines(lake, "river")
+    lake = panel.set(word="lake", sharpness=quoted(text, r"[Pp]ick \*lake\* and drag `sharpness` to (\d+(?:\.\d+)?)"))
+    n = len(embeddings.sentence_matrix("Tom is going to the lake bank.", KV)[0])
+    assert quoted(text, r"Every one of the (\d+) words") == n
+    assert quoted(text, rf"1/{n} ≈ (\d+(?:\.\d+)?)") == r2(1 / n)
+    assert {w for _, w in top_weights(lake)} == {r2(1 / n)}
+    assert {panel.scene.keyed()[f"w.v{i}"][1] for i in range(n)} == {f"{1 / n:.2f}"}  # the bars say it too
+    assert quoted(text, r"river centre still rises from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)") == centre_cosines(lake, "river")
 
-        money = panel.set(word="money", sharpness=quoted(text, r"[Pp]ick \*money\* and drag `sharpness` to (\d+(?:\.\d+)?)"))
-        (top, w_top), (second, w_second) = top_weights(money)[:2]
-        assert (top, second) == ("bank", "money")
-        assert quoted(text, r"\*bank\* gives (\d+(?:\.\d+)?) of its attention to itself and only (\d+(?:\.\d+)?) to \*money\*") \
-            == (w_top, w_second)
-        assert quoted(text, r"town centre rises from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)") == centre_cosines(money, "town")
-        assert quoted(text, r"closer to the town centre, (\d+(?:\.\d+)?) against (\d+(?:\.\d+)?)") == (
-            centre_cosines(money, "town")[0], centre_cosines(money, "river")[0])
+    money = panel.set(word="money", sharpness=quoted(text, r"[Pp]ick \*money\* and drag `sharpness` to (\d+(?:\.\d+)?)"))
+    (top, w_top), (second, w_second) = top_weights(money)[:2]
+    assert (top, second) == ("bank", "money")
+    assert quoted(text, r"\*bank\* gives (\d+(?:\.\d+)?) of its attention to itself and only (\d+(?:\.\d+)?) to \*money\*") \
+        == (w_top, w_second)
+    assert quoted(text, r"town centre rises from (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)") == centre_cosines(money, "town")
+    assert quoted(text, r"closer to the town centre, (\d+(?:\.\d+)?) against (\d+(?:\.\d+)?)") == (
+        centre_cosines(money, "town")[0], centre_cosines(money, "river")[0])
 
-        start = quoted(text, r"At the starting sharpness \((\d+(?:\.\d+)?)\)")
-        assert start == start_sharpness
-        ranked = top_weights(panel.set(word="hospital", sharpness=start))
-        assert ranked[0][0] == "hospital"
-        assert quoted(text, r"\*hospital\* gets \*bank\*'s largest weight \((\d+(?:\.\d+)?)\)") == ranked[0][1]
-        ranked = top_weights(panel.set(word="money", sharpness=start))
-        assert [w for w, _ in ranked[:2]] == ["bank", "money"]
-    finally:
-        matplotlib.pyplot.close(panel.fig)
+    start = quoted(text, r"At the starting sharpness \((\d+(?:\.\d+)?)\)")
+    assert start == start_sharpness
+    ranked = top_weights(panel.set(word="hospital", sharpness=start))
+    assert ranked[0][0] == "hospital"
+    assert quoted(text, r"\*hospital\* gets \*bank\*'s largest weight \((\d+(?:\.\d+)?)\)") == ranked[0][1]
+    ranked = top_weights(panel.set(word="money", sharpness=start))
+    assert [w for w, _ in ranked[:2]] == ["bank", "money"]
     W_q, _, _ = attention.demo_head()
     q = KV["bank"] @ W_q
     assert np.allclose(vector(text, r"q_bank = \[([^\]]+)\]"), q)

@@ -7,13 +7,19 @@
   (encoder blocks, no causal mask: every word sees the whole sentence), checked on the
   helpers' mask and attention, and the notebook it points to really builds that mask.
 - 00 stays short, and the diagram it shows comes before the lessons' map.
+- "Your first slider": the panel's bars are the chosen word's six numbers times the scale, in
+  the word's colour; every control change is a small patch; the stored notebook shows its first
+  picture to static viewers and prints what the panel reads out.
 """
 import re
 
 import numpy as np
+import pytest
 
-from helpers import attention, embeddings
-from notebook_text import load, markdown, source
+from helpers import attention, embeddings, plots
+from helpers.lessons import start_here
+from helpers.panels import apply_patch
+from notebook_text import load, markdown, outputs, source
 
 WHY = "## Why attention at all?"
 
@@ -68,3 +74,99 @@ def test_bert_encoder_no_causal_mask_every_word_sees_the_whole_sentence():
 def test_start_here_stays_short():
     words = len(re.findall(r"\w+", markdown("00")))
     assert words < 1000, f"notebook 00 has {words} words of prose; keep it under 1000"
+
+
+# ---------------------------------------------------------------- your first slider
+
+
+class Front:
+    """What the browser shows: the first scene, then every patch the view sends applied to it."""
+
+    def __init__(self, panel):
+        self.view, self.keyed = panel.view, panel.scene.keyed()
+        panel.view.send = self.receive
+
+    def receive(self, content, buffers=None):
+        assert content["rev"] == self.view.rev
+        self.keyed = apply_patch(self.keyed, content)
+
+
+@pytest.fixture()
+def panel():
+    return start_here.panels()["word_vector"]
+
+
+def drawn_bars(scene):
+    """[(signed height in px, fill)] of the six bars: up is positive, measured from the zero line."""
+    keyed = scene.keyed()
+    rects = [keyed[f"vector.b{i}"][0] for i in range(len(embeddings.DIMENSIONS))]
+    edges = [(round(float(a["y"]), 1), round(float(a["y"]) + float(a["height"]), 1)) for a in rects]
+    (zero,) = set.intersection(*(set(e) for e in edges))  # every bar starts or ends on the zero line
+    return [(bottom - top if bottom == zero else top - bottom, a["fill"]) for (top, bottom), a in zip(edges, rects)]
+
+
+def px_per_unit(scene):
+    """Pixels between the axis' ticks 0 and 1, read from the picture's tick labels."""
+    markup = "".join(scene.tile_markups())
+    y = {t: float(v) for v, t in re.findall(r'<text[^>]* y="([-\d.]+)"[^>]*>(-?[\d.]+)</text>', markup)
+         if t in ("0", "1")}
+    return y["0"] - y["1"]
+
+
+@pytest.mark.parametrize("word, scale", [("river", 1.0), ("fish", 0.5), ("post_office", 1.5),
+                                          ("bank", 0.3), ("tom", 0.0)])
+def test_the_bars_are_the_words_numbers_times_the_scale(panel, word, scale):
+    front = Front(panel)
+    panel.controls["word"].value = word
+    panel.controls["scale"].value = scale
+    expected = scale * np.asarray(embeddings.toy_vectors()[word], dtype=float)
+    heights, fills = zip(*drawn_bars(panel.scene))
+    assert np.allclose(np.array(heights) / px_per_unit(panel.scene), expected, atol=0.01)
+    assert set(fills) == {plots.word_color(word)}
+    assert front.keyed == panel.scene.keyed()  # the browser shows what the kernel drew
+    shown = [t for t in panel.scene.texts() if re.fullmatch(r"-?\d\.\d\d", t)]
+    assert shown == [f"{v:.2f}" for v in expected]
+    title = f"{scale:.2f} × vector of '{embeddings.display_word(word)}'"
+    assert title in panel.scene.texts()
+    numbers = [float(x) for x in re.search(r"= \[(.*)\]", panel.text).group(1).split(",")]
+    assert panel.text.startswith(f"{embeddings.display_word(word)} × {scale:.2f} = ")
+    assert np.allclose(numbers, np.round(expected, 2))
+
+
+def test_the_colours_are_the_words_colours(panel):
+    colours = {}
+    for word in ("fish", "hospital", "bank", "money"):
+        panel.controls["word"].value = word
+        colours[word] = {fill for _, fill in drawn_bars(panel.scene)}
+    assert colours == {"fish": {plots.RIVER_COLOR}, "hospital": {plots.TOWN_COLOR},
+                       "bank": {plots.BANK_COLOR}, "money": {plots.OTHER_COLOR}}
+
+
+def test_every_control_change_is_a_small_patch(panel):
+    front = Front(panel)
+    rng = np.random.default_rng(0)
+    words = [v for _, v in panel.controls["word"].options]
+    for _ in range(12):
+        for name, value in (("scale", round(float(rng.uniform(0, 1.5)), 1)), ("word", rng.choice(words))):
+            before = len(panel.view.sent)
+            panel.controls[name].value = value
+            assert front.keyed == panel.scene.keyed()
+            for kind, size in panel.view.sent[before:]:
+                assert kind == "patch" and size < 8 * 1024, (name, kind, size)
+
+
+def test_the_controls_and_readout_as_the_notebook_says(panel):
+    assert [c.description for c in panel.controls.values()] == ["word", "scale"]
+    assert len(panel.controls["word"].options) == len(embeddings.toy_vectors())
+    assert (panel.controls["scale"].min, panel.controls["scale"].max) == (0.0, 1.5)
+    printed = outputs("00")
+    for word, scale in (("fish", 0.5), ("post_office", 1.0)):
+        assert panel.set(word=word, scale=scale) in printed
+
+
+def test_static_viewers_see_the_panels_first_picture(panel):
+    (cell,) = [c for c in load("00")["cells"] if "word_vector_panel(" in source(c)]
+    (out,) = cell["outputs"]
+    assert "".join(out["data"]["image/svg+xml"]) == panel.static_svg()
+    width, _ = panel.scene.size()
+    assert width <= 580

@@ -21,7 +21,10 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from helpers import embeddings as E  # noqa: E402
-from helpers import plots, widgets  # noqa: E402
+from helpers import plots  # noqa: E402
+from helpers.lessons import word_embeddings  # noqa: E402
+from helpers.panels import apply_patch  # noqa: E402
+from helpers.panels.pieces import MIN_FONT_PX  # noqa: E402
 from notebook_text import load, markdown, quoted, source  # noqa: E402
 
 KEY = list(E.RIVER_CLUSTER) + ["bank"] + list(E.TOWN_CLUSTER)
@@ -29,7 +32,6 @@ RIVER, TOWN = list(E.RIVER_CLUSTER), list(E.TOWN_CLUSTER)
 HEAT_WORDS = KEY + ["money", "water"]  # the words of section 4's heatmap
 DIM = {name: j for j, name in enumerate(E.DIMENSIONS)}
 MAX_STATIC_PX = 700  # a static figure at most 7.0 in wide at 100 dpi
-MAX_PANEL_IN = 5.8  # a live canvas at most 580 px wide
 MIN_FONT_PT = 11
 
 
@@ -51,9 +53,7 @@ def wv():
 
 @pytest.fixture(scope="module")
 def panel():
-    p = widgets.bank_vector_panel()
-    yield p
-    matplotlib.pyplot.close(p.fig)
+    return word_embeddings.panels()["bank_vector"]
 
 
 def prose(start=None, stop=None):
@@ -242,6 +242,71 @@ def test_heatmap_bank_row_as_described(kv):
 # ---------------------------------------------------------------- 5. the panel
 
 
+class Front:
+    """What the browser shows: the first scene, then every patch the view sends applied to it."""
+
+    def __init__(self, p):
+        self.view, self.keyed = p.view, p.scene.keyed()
+        p.view.send = self.receive
+
+    def receive(self, content, buffers=None):
+        assert content["rev"] == self.view.rev
+        self.keyed = apply_patch(self.keyed, content)
+
+
+def fixed_markup(p):
+    return "".join(p.scene.tile_markups())
+
+
+def dots(p):
+    """{label: (cx, cy, fill)} of the words' dots on the panel's map, read from its markup."""
+    found = re.findall(r'<circle cx="([-\d.]+)" cy="([-\d.]+)" r="5" fill="(#\w+)"/>', fixed_markup(p))
+    return {E.display_word(w): (float(x), float(y), fill) for w, (x, y, fill) in zip(word_embeddings.MAP_WORDS, found)}
+
+
+def map_to_px(p):
+    """The picture's map -> px transform, fitted (least squares) to where its dots are drawn."""
+    shown = dots(p)
+    xy = np.array([panel_map(p)[w] for w in word_embeddings.MAP_WORDS])
+    px = np.array([shown[E.display_word(w)][:2] for w in word_embeddings.MAP_WORDS])
+    fx, fy = np.polyfit(xy[:, 0], px[:, 0], 1), np.polyfit(xy[:, 1], px[:, 1], 1)
+    return lambda m: np.array([np.polyval(fx, m[0]), np.polyval(fy, m[1])])
+
+
+def panel_map(p):
+    return E.project_2d(E.toy_vectors())  # the PCA of the unedited table, fitted here again
+
+
+def map_box(p):
+    """(x0, y0, x1, y1) px of the map's frame."""
+    x, y, w, h = (float(v) for v in re.search(
+        r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="none"', fixed_markup(p)).groups())
+    return x, y, x + w, y + h
+
+
+def star_px(p):
+    x, y = re.fullmatch(r"translate\(([-\d.]+) ([-\d.]+)\)", p.scene.keyed()["edited"][0]["transform"]).groups()
+    return np.array([float(x), float(y)])
+
+
+def arrow_ends(p):
+    d = p.scene.keyed()["edited.arrow"][0]["d"]
+    (x0, y0, x1, y1) = map(float, re.match(r"M([-\d.]+),([-\d.]+)L([-\d.]+),([-\d.]+)", d).groups())
+    return np.array([x0, y0]), np.array([x1, y1])
+
+
+def bar_values(p):
+    """The two bars' values, read from their drawn heights and the axis' tick labels 0 and 1."""
+    keyed = p.scene.keyed()
+    rects = [keyed[f"centres.b{i}"][0] for i in range(2)]
+    edges = [(round(float(a["y"]), 1), round(float(a["y"]) + float(a["height"]), 1)) for a in rects]
+    (zero,) = set.intersection(*(set(e) for e in edges))
+    ticks = dict((t, float(y)) for y, t in re.findall(r'<text[^>]* y="([-\d.]+)"[^>]*>(-?1|0)</text>',
+                                                      p.scene.tile_markups()[1]))
+    unit = ticks["0"] - ticks["1"]
+    return [(b - t) / unit if b == zero else (t - b) / unit for t, b in edges]
+
+
 def expected_readout(kv_vectors, v):
     C = np.stack([kv_vectors[w] for w in RIVER + TOWN])
     sims = E.cosine_similarity(v, C)
@@ -250,9 +315,11 @@ def expected_readout(kv_vectors, v):
     return [(RIVER + TOWN)[i] for i in order], sims[order], E.cosine_similarity(v, centres)
 
 
-def marker_xy(p):
-    dot = p.emap.markers["edited"][0]
-    return np.array([dot.get_xdata()[0], dot.get_ydata()[0]])
+def expected_star(p, v):
+    """Where the star must be drawn for vector v: its map position, clipped to the map's frame."""
+    x, y = map_to_px(p)(panel_map(p)(v))
+    x0, y0, x1, y1 = map_box(p)
+    return np.array([np.clip(x, x0, x1), np.clip(y, y0, y1)])
 
 
 def test_panel_has_one_slider_per_dimension(panel, kv):
@@ -263,15 +330,19 @@ def test_panel_has_one_slider_per_dimension(panel, kv):
 
 
 def test_panel_map_is_the_pca_of_the_unedited_table(panel, kv):
-    m = E.project_2d(kv)
-    assert np.allclose(panel.map2d.coords, m.coords) and np.allclose(panel.map2d.axes, m.axes)
+    to_px, shown = map_to_px(panel), dots(panel)
+    for w in KEY:  # every dot where the table's PCA puts it
+        assert np.allclose(to_px(panel_map(panel)[w]), shown[E.display_word(w)][:2], atol=0.15)
 
 
 def test_panel_star_and_dot_as_described(panel):
     text = prose("## 5. Your turn", "The next cell")
-    assert "move the star" in text and panel.emap.markers["edited"][0].get_marker() == "*"
+    assert "move the star" in text
+    star = re.search(r'<polygon points="([^"]+)"[^>]* transform="translate', fixed_markup(panel)).group(1)
+    assert len(star.split()) == 10  # five points, five inner corners
+    assert "★ bank (edited)" in panel.scene.texts()
     colour = re.search(r"the (\w+) dot is the table's \*bank\*", text).group(1)
-    assert to_hex(panel.emap.points["bank"][0].get_color()) == to_hex(colour)
+    assert dots(panel)["bank"][2] == to_hex(colour)
 
 
 def test_panel_starts_mixed(panel, kv):
@@ -281,42 +352,35 @@ def test_panel_starts_mixed(panel, kv):
     assert words[0] == "river" and set(words[1:]) <= set(TOWN)  # "nearest to river, then two town words"
     town_c, river_c = quoted(text, r"closer to the town centre \((\d+(?:\.\d+)?)\) than to the river centre \((\d+(?:\.\d+)?)\)")
     assert (river_c, town_c) == tuple(np.round(centres, 2)) and town_c > river_c
-    assert panel.state["centre_cosines"] == pytest.approx(dict(zip(plots.CLUSTER_NAMES, centres)))
-    assert np.allclose(marker_xy(panel), panel.map2d["bank"])
+    assert panel.state["centre_cosines"] == pytest.approx(dict(zip(word_embeddings.CLUSTER_NAMES, centres)))
+    assert np.allclose(star_px(panel), dots(panel)["bank"][:2], atol=0.15)
 
 
-def test_driving_each_slider_moves_the_marker_to_map_of_vector(panel, kv):
+def test_driving_each_slider_moves_the_star_to_the_map_of_the_vector(panel, kv):
     panel.reset()
+    front = Front(panel)
     rng = np.random.default_rng(0)
-    xlim, ylim = panel.emap.ax.get_xlim(), panel.emap.ax.get_ylim()
-    n_artists = len(panel.emap.ax.get_children())
     for name in panel.keys:
-        before = panel.text
-        value = float(np.round(rng.uniform(-0.6, 0.6), 2))
-        if np.isclose(value, panel.controls[name].value):
-            value = -value if value else 0.5
-        panel.controls[name].value = value  # like a mouse drag
-        assert panel.text != before
-        v = np.array([panel.controls[k].value for k in panel.keys])
-        assert np.allclose(panel.state["vector"], v)
-        xy = panel.map2d(v)
-        clipped = np.array([np.clip(xy[0], *xlim), np.clip(xy[1], *ylim)])
-        assert np.allclose(marker_xy(panel), clipped)
-        if panel.state["on_map"]:
-            assert np.allclose(marker_xy(panel), xy)
-        arrow = panel.emap.markers["edited"][2]
-        assert np.allclose(arrow._posA_posB[1], marker_xy(panel))
-        assert np.allclose(arrow._posA_posB[0], panel.map2d["bank"])  # starts at the table's bank
-        words, sims, centres = expected_readout(kv, v)
-        assert [w for w, _ in panel.state["neighbours"]] == words
-        assert np.allclose([b.get_height() for b in panel.bars.bars], centres)
-        assert f"{E.display_word(words[0])} {sims[0]:.2f}" in panel.text
-    # the map itself stays fixed and no artists were added
-    assert panel.emap.ax.get_xlim() == xlim and panel.emap.ax.get_ylim() == ylim
-    assert len(panel.emap.ax.get_children()) == n_artists
-    for w in KEY:
-        dot = panel.emap.points[w][0]
-        assert np.allclose([dot.get_xdata()[0], dot.get_ydata()[0]], panel.map2d[w])
+        for _ in range(3):
+            before, sent = panel.text, len(panel.view.sent)
+            value = float(np.round(rng.uniform(-1, 1), 2))
+            if np.isclose(value, panel.controls[name].value):
+                value = -value if value else 0.5
+            panel.controls[name].value = value  # like a mouse drag
+            assert panel.text != before
+            v = np.array([panel.controls[k].value for k in panel.keys])
+            assert np.allclose(star_px(panel), expected_star(panel, v), atol=0.15)
+            start, end = arrow_ends(panel)
+            assert np.allclose(start, dots(panel)["bank"][:2], atol=0.15) and np.allclose(end, star_px(panel))
+            words, sims, centres = expected_readout(kv, v)
+            assert [w for w, _ in panel.state["neighbours"]] == words
+            assert np.allclose(bar_values(panel), centres, atol=0.01)
+            assert f"{E.display_word(words[0])} {sims[0]:.2f}" in panel.text
+            assert f"river words {centres[0]:.2f}, town words {centres[1]:.2f}" in panel.text
+            # the browser got a small patch that turns its picture into the new one
+            assert front.keyed == panel.scene.keyed()
+            assert [k for k, _ in panel.view.sent[sent:]] == ["patch"]
+            assert all(size < 8 * 1024 for _, size in panel.view.sent[sent:])
     panel.reset()
 
 
@@ -334,9 +398,9 @@ def test_panel_water_as_question_2_says(panel):
     assert quoted(text, r"river centre wins, (\d+(?:\.\d+)?) against (\d+(?:\.\d+)?)") == (
         round(c["river words"], 2), round(c["town words"], 2))
     assert c["river words"] > c["town words"]
-    assert panel.map2d(panel.state["vector"])[0] != panel.map2d["bank"][0]
-    side = np.sign(np.mean([panel.map2d[w][0] for w in RIVER]) - panel.map2d["bank"][0])
-    assert np.sign(panel.map2d(panel.state["vector"])[0] - panel.map2d["bank"][0]) == side  # toward the river words
+    river_x = np.mean([dots(panel)[w][0] for w in RIVER])
+    bank_x = dots(panel)["bank"][0]
+    assert np.sign(star_px(panel)[0] - bank_x) == np.sign(river_x - bank_x)  # toward the river words
     panel.reset()
 
 
@@ -355,51 +419,95 @@ def test_panel_reset_restores_the_table(panel, kv):
     panel.set(water=-1.0, place=1.0)
     assert panel.reset() == start
     assert np.allclose(panel.state["vector"], kv["bank"])
-    assert np.allclose(marker_xy(panel), panel.map2d["bank"])
+    assert np.allclose(star_px(panel), dots(panel)["bank"][:2], atol=0.15)
 
 
 @pytest.mark.parametrize("setting", [
     *[{k: v} for k in ["town_vs_nature", "water", "person", "place", "action", "topic"] for v in (-1.0, 1.0)],
     {k: -1.0 for k in ["town_vs_nature", "water", "person", "place", "action", "topic"]},
     {k: 1.0 for k in ["town_vs_nature", "water", "person", "place", "action", "topic"]},
+    {"town_vs_nature": -1.0, "water": 1.0, "place": -1.0},  # beyond the map's left edge
 ])
-def test_panel_extremes_are_finite(panel, setting):
+def test_panel_extremes_are_finite_and_on_the_map(panel, setting):
     panel.reset()
     text = panel.set(**setting)
-    assert text and "nan" not in text.lower()
-    assert np.all(np.isfinite(marker_xy(panel)))
-    heights = [b.get_height() for b in panel.bars.bars]
-    assert len(heights) == 2 and np.all(np.isfinite(heights))
-    assert len(panel.state["neighbours"]) == 3
-    assert all(np.isfinite(c) for _, c in panel.state["neighbours"])
-    x0, x1 = panel.emap.ax.get_xlim()
-    assert x0 <= marker_xy(panel)[0] <= x1
+    assert text and "nan" not in text.lower() and panel.error == ""
+    x0, y0, x1, y1 = map_box(panel)
+    x, y = star_px(panel)
+    assert x0 <= x <= x1 and y0 <= y <= y1
+    v = np.array([panel.controls[k].value for k in panel.keys])
+    inside = np.allclose(expected_star(panel, v), map_to_px(panel)(panel_map(panel)(v)))
+    assert ("beyond the edge" in text) == (not inside)
+    assert np.all(np.isfinite(bar_values(panel))) and len(panel.state["neighbours"]) == 3
     panel.reset()
 
 
 def test_panel_all_zero_vector_is_explained_not_an_error(panel):
     text = panel.set(**{k: 0.0 for k in panel.keys})
     assert "no direction" in text and "nan" not in text.lower()
-    assert [b.get_height() for b in panel.bars.bars] == [0.0, 0.0]
-    assert np.all(np.isfinite(marker_xy(panel)))
+    assert bar_values(panel) == [0.0, 0.0]
     panel.reset()
     assert "nearest 3" in panel.text
 
 
-def test_panel_shows_png_fallback_and_fixed_text(panel):
+def test_panel_shows_its_first_picture_to_static_viewers(panel):
+    panel.reset()
     bundle = panel._repr_mimebundle_()
-    assert bundle["image/png"]
     assert bundle["text/plain"] == ("Panel: Edit bank's six numbers "
                                     "(town_vs_nature, water, person, place, action, topic)")
+    (cell,) = [c for c in load("01")["cells"] if "bank_vector_panel(" in source(c)]
+    (out,) = cell["outputs"]
+    assert "".join(out["data"]["image/svg+xml"]) == bundle["image/svg+xml"]
 
 
 def test_panel_does_not_hold_a_view_into_the_table():
     kv = E.toy_vectors()
-    p = widgets.bank_vector_panel(kv)
+    p = word_embeddings.bank_vector_panel(kv)
+    start = arrow_ends(p)[0]
     kv.vectors[kv.key_to_index["bank"]] *= 2  # changing the table afterwards ...
+    p.set(water=0.9)
     p.reset()
-    assert np.allclose(p.emap.markers["edited"][2]._posA_posB[0], p.map2d["bank"])  # ... moves nothing
-    matplotlib.pyplot.close(p.fig)
+    assert np.allclose(arrow_ends(p)[0], start) and np.allclose(star_px(p), start, atol=0.15)  # ... moves nothing
+
+
+def text_boxes(markup):
+    """(text, x0, y0, x1, y1) of every unrotated text: about 0.6 em a character, cap height to descender."""
+    boxes = []
+    for attrs, text in re.findall(r"<text([^>]*)>([^<]+)</text>", markup):
+        if "rotate" in attrs:
+            continue
+        a = dict(re.findall(r'([\w-]+)="([^"]*)"', attrs))
+        x, y, size = float(a["x"]), float(a["y"]), float(a.get("font-size", 15))
+        width = 0.6 * size * len(text)
+        x0 = {"end": x - width, "middle": x - width / 2}.get(a.get("text-anchor"), x)
+        boxes.append((text, x0, y - 0.75 * size, x0 + width, y + 0.2 * size))
+    return boxes
+
+
+def overlap(a, b):
+    return min(a[3], b[3]) > max(a[1], b[1]) and min(a[4], b[4]) > max(a[2], b[2])
+
+
+def test_nothing_on_the_map_overlaps(panel):
+    """No two texts of the map touch (the words' labels, the title, the legend) and no label covers
+    a dot: the edited bank is named in the legend, not beside its moving star."""
+    markup = panel.scene.tile_markups()[0]
+    boxes = text_boxes(markup)
+    assert len(boxes) == 1 + len(KEY) + 3
+    for a, b in itertools.combinations(boxes, 2):
+        assert not overlap(a, b), (a, b)
+    for label, (x, y, _) in dots(panel).items():
+        for box in boxes:
+            assert not overlap(box, (label, x - 5, y - 5, x + 5, y + 5)), (box, label)
+    x0, y0, x1, y1 = 0, 0, *panel.scene.tiles[0][:2]
+    assert all(x0 <= b[1] and b[3] <= x1 for b in boxes)
+
+
+def test_panel_fits_the_column_and_its_text_is_large(panel):
+    width, _ = panel.scene.size()
+    assert width <= 580
+    sizes = [float(s) for s in re.findall(r'font-size="([\d.]+)"', fixed_markup(panel))]
+    assert min(sizes) >= MIN_FONT_PX
 
 
 # ---------------------------------------------------------- 6. word2vec, learned from text
@@ -525,7 +633,7 @@ def test_section_references_exist():
 
 def test_vector_table_shows_the_numbers(kv):
     fig, ax = plots.new_figure()
-    hm = plots.vector_table(ax, KEY, kv[KEY])
+    hm = word_embeddings.vector_table(ax, KEY, kv[KEY])
     assert np.allclose(hm.image.get_array(), kv[KEY])
     assert [t.get_text() for t in ax.get_xticklabels()] == list(E.DIMENSIONS)
     assert [t.get_text() for t in ax.get_yticklabels()] == [E.display_word(w) for w in KEY]
@@ -539,7 +647,7 @@ def test_vector_table_shows_the_numbers(kv):
 def test_cluster_map_and_same_word_figure(kv):
     m = E.project_2d(kv)
     fig, ax = plots.new_figure()
-    emap = plots.cluster_map(ax, m, KEY)
+    emap = word_embeddings.cluster_map(ax, m, KEY)
     assert set(emap.points) == set(KEY)
     labels = [t.get_text() for t in ax.texts]
     assert "river words" in labels and "town words" in labels
@@ -547,7 +655,7 @@ def test_cluster_map_and_same_word_figure(kv):
     matplotlib.pyplot.close(fig)
     ta, Xa = E.sentence_matrix(E.SENTENCE, kv)
     tb, Xb = E.sentence_matrix(E.CONTRAST_SENTENCE, kv)
-    fig = plots.same_word_figure(ta, Xa, tb, Xb)
+    fig = word_embeddings.same_word_figure(ta, Xa, tb, Xb)
     tables = [ax for ax in fig.axes if ax.images]
     frames = [p for ax in tables for p in ax.patches]
     assert len(frames) == 2
@@ -580,33 +688,25 @@ def test_static_figures_fit_the_column():
     assert all(w <= MAX_STATIC_PX for _, w in shown), shown
 
 
-def test_panel_fits_the_column(panel):
-    width, _ = panel.fig.get_size_inches()
-    assert width <= MAX_PANEL_IN
-    (w_px,) = [w for _, src, w, _ in stored_pngs() if "bank_vector_panel" in src]
-    assert w_px <= MAX_PANEL_IN * 100
-
-
 def figure_texts(fig):
     fig.canvas.draw()
     return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
 
 
-def test_text_is_at_least_11_pt(kv, panel):
+def test_text_is_at_least_11_pt(kv):
     ta, Xa = E.sentence_matrix(E.SENTENCE, kv)
     tb, Xb = E.sentence_matrix(E.CONTRAST_SENTENCE, kv)
-    figures = [plots.same_word_figure(ta, Xa, tb, Xb, titles=[E.SENTENCE, E.CONTRAST_SENTENCE]), panel.fig]
-    for draw in (lambda ax: plots.vector_table(ax, KEY, kv[KEY]),
+    figures = [word_embeddings.same_word_figure(ta, Xa, tb, Xb, titles=[E.SENTENCE, E.CONTRAST_SENTENCE])]
+    for draw in (lambda ax: word_embeddings.vector_table(ax, KEY, kv[KEY]),
                  lambda ax: plots.similarity_heatmap(ax, HEAT_WORDS, E.cosine_similarity(kv[HEAT_WORDS], kv[HEAT_WORDS])),
-                 lambda ax: plots.cluster_map(ax, E.project_2d(kv), KEY + ["money", "deposit", "tom", "doctor"])):
+                 lambda ax: word_embeddings.cluster_map(ax, E.project_2d(kv), KEY + ["money", "deposit", "tom", "doctor"])):
         fig, ax = plots.new_figure(figsize=(6.2, 5))
         draw(ax)
         figures.append(fig)
     for fig in figures:
         small = [(t.get_text(), t.get_fontsize()) for t in figure_texts(fig) if t.get_fontsize() < MIN_FONT_PT]
         assert not small, small
-        if fig is not panel.fig:
-            matplotlib.pyplot.close(fig)
+        matplotlib.pyplot.close(fig)
 
 
 # ------------------------------------------------------------ the stored notebook

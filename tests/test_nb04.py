@@ -14,7 +14,10 @@ import re
 import numpy as np
 import pytest
 
-from helpers import attention, embeddings, plots, widgets
+from helpers import attention, embeddings, plots
+from helpers.lessons import values_and_context as lesson
+from nb04_scenes import (PATCH_LIMIT, FakeFront, arrow_ends, attrs, bar_heights, fit_affine, map_dots,
+                         map_frame, map_labels, move, overlaps, star_centre, to_px)
 from notebook_text import markdown, outputs, quoted, quoted_all
 
 WATER_WORDS = ("river", "lake", "sea")
@@ -60,7 +63,7 @@ def map_words(kv):
 
 
 def template(word):
-    return widgets.CONTEXT_TEMPLATE.format(word=word)
+    return lesson.CONTEXT_TEMPLATE.format(word=word)
 
 
 # ------------------------------------------------------- the step-by-step part
@@ -98,7 +101,7 @@ def test_recipe_river_and_fish_more_than_half_small_words_below_005(kv):
 def test_weight_recipe_picture(kv):
     tokens, _, w, _ = attend(embeddings.SENTENCE, kv)
     fig, ax = plots.new_figure(figsize=(7.0, 2.4))
-    parts = plots.weight_recipe(ax, tokens, w[8])
+    parts = lesson.weight_recipe(ax, tokens, w[8])
     assert [p[0] for p in parts[:3]] == ["river", "fish", "bank"]
     assert sum(p[1] for p in parts) == pytest.approx(1.0)
     assert len(ax.patches) == 9
@@ -137,7 +140,7 @@ def test_bank_turns_nature_wetter_less_place(kv):
 
 
 def test_map_words_are_the_panels_map_words(kv):
-    assert map_words(kv) == widgets.bank_map_words(kv)
+    assert map_words(kv) == lesson.bank_map_words(kv)
 
 
 def test_river_sentence_on_the_map_moves_left_toward_river(kv, centres):
@@ -180,7 +183,7 @@ def drawn_map(kv, centres, sentence):
     tokens, X, _, out = attend(sentence, kv)
     b = tokens.index("bank")
     fig, ax = plots.new_figure(figsize=(6.8, 5.4))
-    emap = plots.bank_shift_map(ax, m, X[b], out[b], title=sentence,
+    emap = lesson.bank_shift_map(ax, m, X[b], out[b], title=sentence,
                                 centres={"river centre": (centres["river"], plots.RIVER_COLOR),
                                          "town centre": (centres["town"], plots.TOWN_COLOR)})
     return fig, emap, np.ravel(emap.markers["bank_after"][0].get_data())
@@ -257,7 +260,7 @@ def test_shift_map_draws_star_at_output_and_labels_do_not_overlap(kv, centres, s
     tokens, X, _, out = attend(sentence, kv)
     b = tokens.index("bank")
     fig, ax = plots.new_figure(figsize=(6.8, 5.4))
-    emap = plots.bank_shift_map(ax, m, X[b], out[b], title=sentence,
+    emap = lesson.bank_shift_map(ax, m, X[b], out[b], title=sentence,
                                 centres={"river centre": (centres["river"], plots.RIVER_COLOR),
                                          "town centre": (centres["town"], plots.TOWN_COLOR)})
     star, label, arrow = emap.markers["bank_after"]
@@ -273,6 +276,19 @@ def test_shift_map_draws_star_at_output_and_labels_do_not_overlap(kv, centres, s
     axbox = ax.get_window_extent(renderer)
     for box in boxes:  # every word label inside the axes
         assert axbox.x0 <= box.x0 and box.x1 <= axbox.x1 and axbox.y0 <= box.y0 and box.y1 <= axbox.y1
+    matplotlib.pyplot.close(fig)
+
+
+def test_money_words_take_the_town_colour_in_the_money_sentence_map(kv, centres):
+    """The money words pull bank to the town side, so they are drawn like the town words, not grey."""
+    fig, emap, _ = drawn_map(kv, centres, embeddings.CONTRAST_SENTENCE)
+    town = matplotlib.colors.to_rgb(plots.TOWN_COLOR)
+    for word in ("money", "deposit"):
+        dot, label = emap.points[word]
+        assert matplotlib.colors.to_rgb(dot.get_color()) == town, word
+        assert matplotlib.colors.to_rgb(label.get_color()) == town, word
+    for word in ("the", "at"):  # the little words belong to neither side
+        assert matplotlib.colors.to_rgb(emap.points[word][0].get_color()) == matplotlib.colors.to_rgb(plots.OTHER_COLOR)
     matplotlib.pyplot.close(fig)
 
 
@@ -307,8 +323,8 @@ def test_pointer_to_05_two_heads():
 
 
 def test_panel_words_tokenize_and_match_prose(kv):
-    assert set(widgets.CONTEXT_WORDS) == set(EXPECTED)
-    for word in widgets.CONTEXT_WORDS:
+    assert set(lesson.CONTEXT_WORDS) == set(EXPECTED)
+    for word in lesson.CONTEXT_WORDS:
         tokens, _ = embeddings.sentence_matrix(template(word), kv)  # no UnknownWordError
         assert len(tokens) == 7 and tokens[-1] == "bank"
 
@@ -376,24 +392,21 @@ def test_panel_w_q_is_sharpness_times_the_lessons_w_q(kv, sharpness):
     tokens, X = embeddings.sentence_matrix(template("hospital"), kv)
     W_q, W_k, W_v = attention.demo_head()
     out, w = attention.scaled_dot_product_attention(X @ (sharpness * W_q), X @ W_k, X @ W_v)
-    panel = widgets.bank_context_panel(vectors=kv)
-    t, row, after = panel.compute("hospital", sharpness)
+    t, row, after = lesson.context_attention("hospital", sharpness, kv)
     np.testing.assert_allclose(row, w[-1], rtol=1e-12)
     np.testing.assert_allclose(after, out[-1], rtol=1e-12)
     # so every score is multiplied by sharpness: the weights equal softmax(sharpness x scores)
     scores = (X @ W_q)[-1] @ (X @ W_k).T / np.sqrt(6)
     np.testing.assert_allclose(row, attention.softmax(sharpness * scores), rtol=1e-12)
-    matplotlib.pyplot.close(panel.fig)
 
 
 def test_prose_says_sharpness_multiplies_w_q_and_1_is_the_head():
     text = markdown("04", "## Your turn: change the context word", "## Your turn: your own sentence")
     assert "**sharpness** multiplies $W_q$, so every score is multiplied by it too; like 1/T in notebook 03" in text
     start = quoted(text, r"\(([\d.]+) is exactly the head above\)")
-    panel = widgets.bank_context_panel()
+    panel = lesson.bank_context_panel()
     assert panel.controls["sharpness"].value == start
     assert quoted(text, r"back to \*river\*, sharpness ([\d.]+)\)") == start
-    matplotlib.pyplot.close(panel.fig)
 
 
 # ------------------------------------------------------ the panel, driven
@@ -401,40 +414,51 @@ def test_prose_says_sharpness_multiplies_w_q_and_1_is_the_head():
 
 @pytest.fixture(scope="module")
 def shared_panel(kv):
-    p = widgets.bank_context_panel(vectors=kv)
-    yield p
-    matplotlib.pyplot.close(p.fig)
+    return lesson.bank_context_panel(vectors=kv)
 
 
 @pytest.fixture
 def panel(shared_panel):
-    """One panel for the module (building it draws the figure), reset before each test."""
+    """One panel for the module, reset before each test."""
     shared_panel.reset()
     return shared_panel
 
 
+def map_to_px(panel, kv):
+    """The affine map from the notebook's 2-D map to the panel's pixels, fitted to the drawn word dots."""
+    m = embeddings.project_2d(kv, map_words(kv))
+    dots = map_dots(panel.scene)
+    words = [w for w in m.words]
+    assert set(embeddings.display_word(w) for w in words) <= set(dots)  # every word of the notebook's map
+    A = fit_affine([m[w] for w in words], [dots[embeddings.display_word(w)] for w in words])
+    residual = max(np.abs(to_px(A, m[w]) - dots[embeddings.display_word(w)]).max() for w in words)
+    assert residual < 0.2  # the dots are the notebook's map, only scaled and moved (to 0.1 px)
+    return m, A
+
+
 def check_panel_shows(panel, kv, centres, word, sharpness):
-    """The panel's artists and readout hold the recomputed state for (word, sharpness)."""
+    """The panel's scene and readout hold the state recomputed here for (word, sharpness)."""
     tokens, _, w, out = attend(template(word), kv, sharpness)
     b = tokens.index("bank")
-    m = panel.map2d
-    star, star_label, arrow = panel.emap.markers["bank_after"]
-    expected_xy = m(out[b])
-    np.testing.assert_allclose(np.ravel(star.get_data()), expected_xy)  # not clipped either
-    np.testing.assert_allclose(star_label.xy, expected_xy)
-    np.testing.assert_allclose(arrow._posA_posB[1], expected_xy)
-    np.testing.assert_allclose(arrow._posA_posB[0], m(kv["bank"]))
-    heights = [bar.get_height() for bar in panel.weight_bars.bars]
-    np.testing.assert_allclose(heights, w[b])
+    m, A = map_to_px(panel, kv)
+    scene = panel.scene
+    np.testing.assert_allclose(star_centre(scene), to_px(A, m(out[b])), atol=0.2)  # the star is bank's output
+    start, end = arrow_ends(scene)
+    np.testing.assert_allclose(start, to_px(A, m(kv["bank"])), atol=0.2)
+    np.testing.assert_allclose(end, to_px(A, m(out[b])), atol=0.2)
     ctx = embeddings.tokenize(word)[0]
-    np.testing.assert_allclose(np.ravel(panel.ring.get_data()), m(kv[ctx]))
-    panel.fig.canvas.draw()
-    ticks = [t.get_text() for t in panel.weight_bars.ax.get_xticklabels()]
-    assert ticks == [embeddings.display_word(t) for t in tokens]
-    assert panel.ring_label.get_text() == ("" if ctx in m.words else word)
+    ring = attrs(scene, "ring")
+    np.testing.assert_allclose([float(ring["cx"]), float(ring["cy"])], to_px(A, m(kv[ctx])), atol=0.2)
+    x0, y0, x1, y1 = map_frame(scene)
+    assert x0 <= star_centre(scene)[0] <= x1 and y0 <= star_centre(scene)[1] <= y1  # never off the map
+    heights, bases = bar_heights(scene, "w", len(tokens))
+    assert np.ptp(bases) < 0.15  # one baseline
+    np.testing.assert_allclose(heights / heights.sum(), w[b], atol=0.15 / heights.sum() + 1e-3)
+    assert [scene.keyed()[f"w.l{i}"][1] for i in range(len(tokens))] == [embeddings.display_word(t)
+                                                                         for t in tokens]
+    assert [scene.keyed()[f"w.v{i}"][1] for i in range(len(tokens))] == [f"{v:.2f}" for v in w[b]]
     text = panel.text
-    assert text.splitlines()[0].startswith(template(word))
-    assert f"(sharpness {sharpness:.1f})" in text
+    assert text.splitlines()[0] == f"{template(word)}   (sharpness {sharpness:.1f})"
     r1, t1 = cos(out[b], centres["river"]), cos(out[b], centres["town"])
     assert f"river centre: {cos(kv['bank'], centres['river']):.2f} -> {r1:.2f}" in text
     assert f"town centre:  {cos(kv['bank'], centres['town']):.2f} -> {t1:.2f}" in text
@@ -442,6 +466,7 @@ def check_panel_shows(panel, kv, centres, word, sharpness):
     top = ", ".join(f"{embeddings.display_word(tokens[j])} {w[b, j]:.2f}" for j in order)
     assert f"bank attends most to: {top}" in text
     assert f"closer to the {'river' if r1 > t1 else 'town'} centre" in text
+    return heights.sum()
 
 
 def test_panel_starts_on_river_at_sharpness_1(panel, kv, centres):
@@ -451,21 +476,26 @@ def test_panel_starts_on_river_at_sharpness_1(panel, kv, centres):
 
 
 @pytest.mark.parametrize("word", list(EXPECTED))
-def test_panel_word_picker_moves_marker_and_readout(panel, kv, centres, word):
-    before = panel.text
-    panel.controls["word"].value = word  # as the mouse would
+def test_panel_word_picker_moves_star_ring_bars_and_readout_by_patches(panel, kv, centres, word):
+    front = FakeFront(panel)
+    sent = move(panel, front, "word", word)  # as the mouse would
     if word != "river":
-        assert panel.text != before
+        kind, size = sent
+        assert kind == "patch" and size < PATCH_LIMIT
     check_panel_shows(panel, kv, centres, word, 1.0)
     assert f"closer to the {EXPECTED[word]} centre" in panel.text
 
 
-def test_panel_sharpness_slider_driven_by_value(panel, kv, centres):
-    panel.controls["word"].value = "hospital"
-    text4 = panel.text
-    panel.controls["sharpness"].value = 2.0
-    assert panel.text != text4
-    check_panel_shows(panel, kv, centres, "hospital", 2.0)
+def test_panel_sharpness_slider_is_a_small_patch_at_every_position(panel, kv, centres):
+    front = FakeFront(panel)
+    move(panel, front, "word", "hospital")
+    axis = set()
+    for s in SHARPNESS_GRID[::-1]:
+        kind, size = move(panel, front, "sharpness", float(s))
+        assert kind == "patch" and size < PATCH_LIMIT, (s, kind, size)
+        if s in (0.0, 1.0, 2.0, 3.0):
+            axis.add(round(check_panel_shows(panel, kv, centres, "hospital", s), 0))
+    assert len(axis) == 1  # the bars keep their axis: heights in px are weights on one scale
 
 
 @pytest.mark.parametrize("word", list(EXPECTED))
@@ -476,15 +506,36 @@ def test_panel_extremes_are_finite_and_drawn(panel, kv, centres, word, sharpness
     panel.controls["word"].value = word
     assert panel.controls["sharpness"].value == sharpness
     check_panel_shows(panel, kv, centres, word, sharpness)
-    star = panel.emap.markers["bank_after"][0]
-    assert np.all(np.isfinite(np.ravel(star.get_data())))
-    heights = np.array([bar.get_height() for bar in panel.weight_bars.bars])
-    assert len(heights) == 7 and np.all(np.isfinite(heights)) and heights.sum() == pytest.approx(1.0)
-    assert "nan" not in panel.text.lower()
-    # the star stays inside the map's limits (so EmbeddingMap.move never clips it)
-    x, y = np.ravel(star.get_data())
-    ax = panel.emap.ax
-    assert ax.get_xlim()[0] <= x <= ax.get_xlim()[1] and ax.get_ylim()[0] <= y <= ax.get_ylim()[1]
+    assert "nan" not in panel.text.lower() and "nan" not in panel.scene.live_markup().lower()
+
+
+def test_the_map_labels_do_not_overlap_and_stay_inside(panel):
+    """Every word of the map and of the picker has a label; no two overlap, none covers a dot."""
+    scene = panel.scene
+    boxes, dots = map_labels(scene), map_dots(scene)
+    picked = {embeddings.display_word(embeddings.tokenize(w)[0]) for w in lesson.CONTEXT_WORDS}
+    assert set(boxes) == set(dots) and picked <= set(dots)
+    names = sorted(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert not overlaps(boxes[a], boxes[b]), (a, b)
+        for other, (x, y) in dots.items():
+            if other != a:
+                assert not overlaps(boxes[a], (x - 5, y - 5, x + 5, y + 5)), (a, "covers the dot of", other)
+    x0, y0, x1, y1 = map_frame(scene)
+    for label, (a0, b0, a1, b1) in boxes.items():
+        assert x0 <= a0 and a1 <= x1 and y0 <= b0 and b1 <= y1, label
+
+
+def test_the_map_colours_words_by_meaning(panel):
+    """Water words blue like the river words, money words vermillion like the town words."""
+    markup = panel.scene.tile_markups()[0]
+    colour = {label: fill for fill, label in re.findall(r'r="5" fill="([^"]+)"/><text [^>]*>([^<]+)</text>', markup)}
+    for word in ("river", "lake", "sea", "fish"):
+        assert colour[word] == plots.RIVER_COLOR, word
+    for word in ("money", "cash", "deposit", "hospital", "post office"):
+        assert colour[word] == plots.TOWN_COLOR, word
+    assert colour["the"] == plots.OTHER_COLOR and colour["bank"] == plots.BANK_COLOR
 
 
 def weights_shown(text):
@@ -520,20 +571,34 @@ def test_panel_set_cell_and_reset_agree_with_the_questions(panel, kv, centres):
     check_panel_shows(panel, kv, centres, "river", 1.0)
 
 
-def test_panel_has_reset_and_png_fallback(panel):
+def test_panel_has_reset_and_a_static_first_state(kv):
+    panel = lesson.bank_context_panel(vectors=kv)
     bundle = panel._repr_mimebundle_()
-    assert "image/png" in bundle and bundle["text/plain"].startswith("Panel: ")
+    assert bundle["image/svg+xml"] == panel.static_svg()
+    assert bundle["text/plain"] == "Panel: Change the context word: where does bank go? (word, sharpness)"
     assert set(panel.controls) == {"word", "sharpness"}
     slider = panel.controls["sharpness"]
     assert (slider.min, slider.max, slider.value, slider.step) == (0.0, 3.0, 1.0, 0.1)
+    assert list(panel.controls["word"].options) == list(lesson.CONTEXT_WORDS)
 
 
 def test_panels_fit_the_notebook_column(panel, kv):
-    """Live panels at most 5.8 in wide (580 px at 100 dpi), so that nothing is cut."""
-    own = widgets.sentence_panel(kv)
+    """Every tile of both live panels at most 580 px wide, so that nothing is cut."""
+    own = lesson.sentence_panel(kv)
     for p in (panel, own):
-        assert p.fig.get_size_inches()[0] <= 5.8
-    matplotlib.pyplot.close(own.fig)
+        assert max(tile[0] for tile in p.scene.tiles) <= 580 and p.scene.size()[0] <= 580
+
+
+def test_panels_are_the_notebooks(kv):
+    """lesson.panels() builds the two panels as the notebook does (the same first pictures)."""
+    from notebook_text import load, source
+
+    code = "\n".join(source(c) for c in load("04")["cells"] if c["cell_type"] == "code")
+    assert "values_and_context.bank_context_panel(vectors=vectors)" in code
+    assert "values_and_context.sentence_panel(vectors)" in code
+    built = lesson.panels()
+    assert built["context"].static_svg() == lesson.bank_context_panel(vectors=kv).static_svg()
+    assert built["sentence"].static_svg() == lesson.sentence_panel(kv).static_svg()
 
 
 # ------------------------------------------- every word's output, the residual step

@@ -1,143 +1,147 @@
-"""The text box where students type their own sentence (helpers.widgets.sentence_panel).
+"""The text box where students type their own sentence (values_and_context.sentence_panel).
 
-Driven as the browser would drive it: by setting the controls' `.value`.
-Bad input (typos, another script, empty text, punctuation, too many words) must
-put a friendly message into panel.message and leave the figure and readout as
-they were; the next good sentence clears the message.
+Driven as the browser drives it: the text box and the slider get new values, then the
+picture the browser would show (the first scene plus the patches the view sent) is
+compared with the attention maths computed here. Bad input (typos, another script, empty
+text, punctuation, too many words) must show a friendly message and keep the picture and
+the readout as they were; the next good sentence clears the message.
 """
 
-import matplotlib
-
-matplotlib.use("Agg")
+import re
 
 import numpy as np
 import pytest
+from matplotlib import colormaps
 
-from helpers import widgets
 from helpers.attention import demo_head, softmax
 from helpers.embeddings import SENTENCE, sentence_matrix, toy_vectors
+from helpers.lessons import values_and_context as lesson
+from helpers.plots import SHORT_DIMENSIONS, SIGNED_CMAP
+from nb04_scenes import PATCH_LIMIT, FakeFront, attrs, cell_fills, hex_rgb, move
 
 KV = toy_vectors()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def close_other_figures():
-    matplotlib.pyplot.close("all")  # figures other test modules left open
-    yield
+TWELVE = " ".join(["the river bank near a lake"] * 2)  # 12 words
 
 
 @pytest.fixture
 def panel():
-    p = widgets.sentence_panel(KV)
-    yield p
-    matplotlib.pyplot.close(p.fig)
+    return lesson.sentence_panel(KV)
 
 
-def expected_weights(text, temperature=1.0):
-    """softmax(Q Kᵀ / sqrt(d_k) / T) with the demo head, computed here independently."""
+def expected(text, temperature=1.0):
+    """(tokens, weights, outputs, focus): softmax(Q Kᵀ / sqrt(d_k) / T) and weights @ V, computed here."""
     tokens, X = sentence_matrix(text, KV)
-    W_q, W_k, _ = demo_head()
-    scores = (X @ W_q) @ (X @ W_k).T / np.sqrt(6)
-    return tokens, softmax(scores, temperature=temperature)
+    W_q, W_k, W_v = demo_head()
+    weights = softmax((X @ W_q) @ (X @ W_k).T / np.sqrt(6), temperature=temperature)
+    focus = tokens.index("bank") if "bank" in tokens else len(tokens) - 1
+    return tokens, weights, weights @ (X @ W_v), focus
 
 
-def image_data(p):
-    """The heatmap's data as (values with masked cells = -1, mask), copied."""
-    a = p.image.get_array()
-    return np.ma.filled(a.astype(float), -1.0).copy(), np.ma.getmaskarray(a).copy()
+def colour_of(value, cmap):
+    return np.rint(255 * np.array(cmap(value)[:3])).astype(int)
 
 
-def bar_heights(p):
-    return np.array([b.get_height() for b in p.bars.bars])
-
-
-def tick_names(ax, axis="x"):
-    axis = ax.xaxis if axis == "x" else ax.yaxis
-    return list(axis.major.formatter.format_ticks(axis.get_majorticklocs()))
-
-
-def snapshot(p):
-    values, mask = image_data(p)
-    return values, mask, bar_heights(p), p.text, tick_names(p.image.axes), p.readout.value
-
-
-def assert_unchanged(p, before):
-    after = snapshot(p)
-    np.testing.assert_array_equal(after[0], before[0])
-    np.testing.assert_array_equal(after[1], before[1])
-    np.testing.assert_array_equal(after[2], before[2])
-    assert after[3:] == before[3:]
+def assert_picture_is(panel, text, temperature=1.0):
+    """The scene holds the weights and outputs of `text` at `temperature`, the focus row framed."""
+    tokens, w, out, focus = expected(text, temperature)
+    n = len(tokens)
+    scene = panel.scene
+    fills = cell_fills(scene, "w", n, n)
+    want = np.array([[colour_of(v, colormaps["viridis"]) for v in row] for row in w])
+    got = np.array([[hex_rgb(c) for c in row] for row in fills])
+    assert np.abs(got - want).max() <= 3  # the weights' colours, to the colour table's step
+    want = np.array([[colour_of((v + 1) / 2, SIGNED_CMAP) for v in row] for row in out])
+    got = np.array([[hex_rgb(c) for c in row] for row in cell_fills(scene, "o", n, 6)])
+    assert np.abs(got - want).max() <= 6  # the outputs' colours on the -1..1 scale (a steeper scale)
+    texts = scene.texts()
+    words = [t.replace("_", " ") for t in tokens]
+    assert [scene.keyed()[f"w.r{i}"][1] for i in range(n)] == words
+    assert [scene.keyed()[f"w.c{j}"][1] for j in range(n)] == words
+    assert [scene.keyed()[f"o.c{j}"][1] for j in range(6)] == list(SHORT_DIMENSIONS)
+    assert f"weights, T = {temperature:.2f}" in texts
+    for key in ("w", "o"):  # the framed row is the focus word's
+        frame, cell = attrs(scene, f"{key}.focus"), attrs(scene, f"{key}.{focus}.0")
+        assert float(frame["y"]) < float(cell["y"]) < float(frame["y"]) + float(frame["height"])
+    assert "nan" not in " ".join(texts).lower()
+    order = np.argsort(-w[focus], kind="stable")[:3]
+    top = ", ".join(f"{words[j]} {w[focus, j]:.2f}" for j in order)
+    assert panel.text == (f"{n} word{'s' if n > 1 else ''}: {' '.join(words)}\n"
+                          f"{words[focus]} attends most to: {top}   (T = {temperature:.2f})")
 
 
 def test_controls(panel):
     box = panel.controls["sentence"]
-    assert type(box).__name__ == "Text" and box.continuous_update is False
+    assert type(box).__name__ == "Text" and box.continuous_update is True  # every keystroke counts
     assert box.value == SENTENCE
     assert set(panel.controls) == {"sentence", "temperature"}
     assert panel.message.value == "" and panel.error == ""
 
 
 def test_story_sentence(panel):
-    tokens, w = expected_weights(SENTENCE)
-    n, m = len(tokens), panel.max_tokens
-    values, mask = image_data(panel)
-    np.testing.assert_allclose(values[:n, :n], w)
-    assert not mask[:n, :n].any() and mask[n:, :].all() and mask[:, n:].all()
-    assert np.isfinite(panel.image.get_array().compressed()).all()
-    names = tick_names(panel.image.axes)
-    assert names[:n] == tokens and names[n:] == [""] * (m - n)
-    assert tick_names(panel.image.axes, "y") == names
-    # bank is in the sentence: the bars show bank's row
-    b = tokens.index("bank")
-    np.testing.assert_allclose(bar_heights(panel)[:n], w[b])
-    assert [bar.get_visible() for bar in panel.bars.bars] == [True] * n + [False] * (m - n)
-    assert panel.text.startswith("9 words: tom is going to fish at the river bank\n")
+    assert_picture_is(panel, SENTENCE)
     assert "bank attends most to: river 0.35, fish 0.26" in panel.text
 
 
-def test_good_sentence_without_bank_uses_the_last_word(panel):
+def test_typing_a_sentence_letter_by_letter(panel):
+    """Every keystroke draws or shows a message; the finished sentence is drawn right."""
+    front = FakeFront(panel)
+    text = "the boat near the river bank"
+    for k in range(1, len(text) + 1):
+        move(panel, front, "sentence", text[:k])
+    assert panel.error == ""
+    assert_picture_is(panel, text)
+
+
+def test_the_same_number_of_words_is_a_patch_another_number_a_whole_picture(panel):
+    front = FakeFront(panel)
+    kind, size = move(panel, front, "sentence", "Tom is going to deposit money at the bank.")  # 9 words, as before
+    assert kind == "patch" and size < PATCH_LIMIT
+    assert_picture_is(panel, "Tom is going to deposit money at the bank.")
+    kind, _ = move(panel, front, "sentence", "river bank")
+    assert kind == "whole"
+    assert_picture_is(panel, "river bank")
+
+
+@pytest.mark.parametrize("temperature", [0.1, 0.35, 2.0, 5.0])
+def test_the_temperature_slider_is_a_small_patch(panel, temperature):
+    front = FakeFront(panel)
+    kind, size = move(panel, front, "temperature", temperature)
+    assert kind == "patch" and size < PATCH_LIMIT
+    assert_picture_is(panel, SENTENCE, temperature)
+
+
+def test_good_sentence_without_bank_frames_the_last_word(panel):
     text = "The fisherman is going to the river"
     panel.controls["sentence"].value = text
-    tokens, w = expected_weights(text)
-    n = len(tokens)
-    values, mask = image_data(panel)
-    np.testing.assert_allclose(values[:n, :n], w)
-    assert mask[n:].all()
-    np.testing.assert_allclose(bar_heights(panel)[:n], w[-1])
-    np.testing.assert_array_equal(bar_heights(panel)[n:], 0.0)
-    assert "river attends most to: river" in panel.text
-    assert panel.state["focus"] == n - 1
-    assert panel.message.value == ""
+    assert_picture_is(panel, text)
+    assert "river attends most to: river" in panel.text and panel.message.value == ""
 
 
-def test_short_sentence_after_a_long_one_blanks_the_rest(panel):
-    panel.controls["sentence"].value = "river bank"
-    values, mask = image_data(panel)
-    assert not mask[:2, :2].any() and mask.sum() == panel.max_tokens ** 2 - 4
-    assert tick_names(panel.image.axes)[:3] == ["river", "bank", ""]
-    assert panel.text.startswith("2 words: river bank")
+@pytest.mark.parametrize("first, then", [(TWELVE, "river bank"), (TWELVE, "bank"), (SENTENCE, "the sea")])
+def test_a_shorter_sentence_after_a_longer_one_shows_only_its_words(panel, first, then):
+    panel.controls["sentence"].value = first
+    panel.controls["sentence"].value = then
+    n = len(sentence_matrix(then, KV)[0])
+    assert_picture_is(panel, then)
+    keys = panel.scene.keyed()
+    assert f"w.{n}.0" not in keys and f"w.r{n}" not in keys and f"o.{n}.0" not in keys  # no cells left over
+    assert len(panel.static_svg()) < len(lesson.sentence_panel(KV, first).static_svg())
 
 
-@pytest.mark.parametrize("text", ["river bank", SENTENCE, " ".join(["the river bank near a lake"] * 2)])
-def test_the_axes_show_the_sentence_words_only(panel, text):
-    """No blank rows, columns or bar slots: the grid and the bars fill their axes for n words."""
-    panel.controls["sentence"].value = text
-    n = len(sentence_matrix(text, KV)[0])
-    ax_h, ax_b = panel.image.axes, panel.bars.ax
-    assert ax_h.get_xlim() == (-0.5, n - 0.5) and ax_h.get_ylim() == (n - 0.5, -0.5)
-    lo, hi = ax_b.get_xlim()
-    shown = [j for j, bar in enumerate(panel.bars.bars) if lo < bar.get_x() + bar.get_width() / 2 < hi]
-    assert shown == list(range(n))
-    panel.fig.canvas.draw()
-    labels = [t.get_text() for t in ax_h.get_xticklabels() if t.get_visible() and t.get_text()]
-    assert labels == sentence_matrix(text, KV)[0]
-
-
-def test_one_word_sentence(panel):
+def test_one_word_and_twelve_words(panel):
     panel.controls["sentence"].value = "bank"
-    values, _ = image_data(panel)
-    assert values[0, 0] == pytest.approx(1.0)
-    assert panel.text.startswith("1 word: bank\n")
+    assert_picture_is(panel, "bank")
+    assert panel.text.startswith("1 word: bank\n") and "bank 1.00" in panel.text
+    panel.controls["sentence"].value = TWELVE
+    assert panel.error == ""
+    assert_picture_is(panel, TWELVE)
+
+
+def test_tiles_fit_the_notebook_column(panel):
+    for text in ("bank", SENTENCE, TWELVE):
+        panel.controls["sentence"].value = text
+        assert max(t[0] for t in panel.scene.tiles) <= 580
+        assert panel.scene.size()[0] <= 580
 
 
 BAD_INPUT = [
@@ -154,24 +158,22 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("text, patterns", BAD_INPUT)
-def test_bad_input_shows_a_message_and_keeps_the_figure(panel, text, patterns):
-    import re
-
-    before = snapshot(panel)
+def test_bad_input_shows_a_message_and_keeps_the_picture(panel, text, patterns):
+    front = FakeFront(panel)
+    before, readout, sent = panel.scene, panel.text, len(panel.view.sent)
     panel.controls["sentence"].value = text  # must not raise
     for pattern in patterns:
         assert re.search(pattern, panel.error), (pattern, panel.error)
         assert re.search(pattern, panel.message.value.replace("&#x27;", "'")), panel.message.value
-    assert_unchanged(panel, before)
-    # moving the slider while the text is still bad: the message stays, the figure too
+    assert panel.scene is before and panel.text == readout and len(panel.view.sent) == sent
+    # moving the slider while the text is still bad: the message stays, the picture too
     panel.controls["temperature"].value = 2.0
-    assert panel.error and panel.message.value
-    assert_unchanged(panel, before)
+    assert panel.error and panel.message.value and panel.scene is before
+    assert front.keyed == before.keyed()
     # a good sentence clears the message and draws again
-    panel.controls["sentence"].value = "Tom is going to deposit money at the bank."
+    move(panel, front, "sentence", "Tom is going to deposit money at the bank.")
     assert panel.error == "" and panel.message.value == ""
-    tokens, w = expected_weights("Tom is going to deposit money at the bank.", 2.0)
-    np.testing.assert_allclose(image_data(panel)[0][:len(tokens), :len(tokens)], w)
+    assert_picture_is(panel, "Tom is going to deposit money at the bank.", 2.0)
 
 
 def test_message_is_html_escaped(panel):
@@ -188,63 +190,23 @@ def test_set_returns_the_last_good_readout_on_bad_input(panel):
 
 @pytest.mark.parametrize("which", ["min", "max"])
 def test_temperature_extremes_are_finite(panel, which):
-    slider = panel.controls["temperature"]
-    t = getattr(slider, which)
-    for text in (SENTENCE, "bank", " ".join(["the river bank near a lake"] * 2)):
+    t = getattr(panel.controls["temperature"], which)
+    for text in (SENTENCE, "bank", TWELVE):
         panel.set(sentence=text, temperature=t)
         assert panel.error == ""
-        tokens, w = expected_weights(text, t)
-        n = len(tokens)
-        values, mask = image_data(panel)
-        shown = panel.image.get_array()[:n, :n]
-        assert np.isfinite(np.ma.filled(shown, np.nan)).all()
-        np.testing.assert_allclose(values[:n, :n], w, atol=1e-12)
-        heights = bar_heights(panel)
-        assert np.isfinite(heights).all() and heights[:n].sum() == pytest.approx(1.0)
-        assert any(bar.get_visible() and bar.get_height() > 0 for bar in panel.bars.bars)
-        assert f"T = {t:.2f}" in panel.text
-
-
-def test_twelve_words_fit(panel):
-    text = " ".join(["the river bank near a lake"] * 2)  # 12 words
-    panel.controls["sentence"].value = text
-    assert panel.error == ""
-    assert not image_data(panel)[1].any()  # every cell used
-    assert tick_names(panel.image.axes) == sentence_matrix(text, KV)[0]
+        assert_picture_is(panel, text, t)
 
 
 def test_reset_restores_the_story(panel):
+    front = FakeFront(panel)
     panel.set(sentence="the boat on the lake", temperature=3.0)
+    front.sync_whole()
     panel.reset()
     assert panel.controls["sentence"].value == SENTENCE
-    tokens, w = expected_weights(SENTENCE)
-    np.testing.assert_allclose(image_data(panel)[0][:9, :9], w)
+    assert_picture_is(panel, SENTENCE)
 
 
-def test_figure_renders_after_bad_and_good_input(panel):
-    panel.controls["sentence"].value = "bnak"
-    panel.fig.canvas.draw()
-    panel.controls["sentence"].value = "the sea"
-    panel.fig.canvas.draw()
-    assert panel.image.get_array().shape == (panel.max_tokens, panel.max_tokens)
-
-
-def test_panel_without_catch_still_raises():
-    """Panels that do not opt in keep raising (the hook is opt-in)."""
-    import ipywidgets as W
-
-    fig, _ = matplotlib.pyplot.subplots()
-
-    def update(x):
-        if x > 0.5:
-            raise ValueError("too big")
-        return f"x = {x}"
-
-    p = widgets.Panel({"x": widgets.slider("x", 0.0)}, fig, update)
-    with pytest.raises(ValueError, match="too big"):
-        p.set(x=0.9)
-    q = widgets.Panel({"x": widgets.slider("x", 0.0)}, fig, update, catch=(ValueError,))
-    assert q.set(x=0.9) == "x = 0.0" and q.error == "too big"
-    assert q.set(x=0.2) == "x = 0.2" and q.error == "" and q.message.value == ""
-    matplotlib.pyplot.close(fig)
-    assert isinstance(q.message, W.HTML)
+def test_the_static_picture_is_the_first_state(panel):
+    bundle = panel._repr_mimebundle_()
+    assert bundle["image/svg+xml"] == panel.static_svg()
+    assert bundle["text/plain"] == "Panel: Type your own sentence (sentence, temperature)"

@@ -35,7 +35,8 @@ import numpy as np
 import pytest
 
 from helpers import attention, embeddings, plots, widgets
-from helpers.lessons import softmax_and_masking
+from helpers.lessons import softmax_and_masking, start_here, word_embeddings
+from helpers.lessons.values_and_context import CONTEXT_TEMPLATE
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE_FILE = ROOT / "teacher" / "GUIDE.md"
@@ -144,9 +145,9 @@ def panel(name):
     """The panel `name`, built with the arguments its notebook uses."""
     s = story()
     if name == "00":
-        return widgets.word_vector_panel(kv())
+        return start_here.word_vector_panel(kv())
     if name == "01":
-        return widgets.bank_vector_panel(kv())
+        return word_embeddings.bank_vector_panel(kv())
     if name == "02 bank":
         return widgets.bank_embedding_panel()
     if name == "02 d_k":
@@ -156,7 +157,8 @@ def panel(name):
     if name == "03 explorer":
         return softmax_and_masking.attention_explorer_panel(s["tokens"], s["scaled"], query="bank")
     if name == "04":
-        return widgets.bank_context_panel(vectors=kv())
+        from helpers.lessons import values_and_context
+        return values_and_context.bank_context_panel(vectors=kv())
     if name == "05":
         W_q, W_k, W_v, W_o, _ = heads()
         return widgets.multi_head_panel(kv(), W_q, W_k, W_v, W_o)
@@ -646,9 +648,9 @@ def ctx_money():
 
 def ctx_sharpness_0():
     tops, river, _, closer = context(sharpness=0.0)
-    n = len(embeddings.tokenize(widgets.CONTEXT_TEMPLATE.format(word="river")))
-    heights = [b.get_height() for b in panel("04").weight_bars.bars]
-    assert np.allclose(heights, 1 / n) and closer == "river"
+    from helpers.lessons import values_and_context
+    n = len(embeddings.tokenize(values_and_context.CONTEXT_TEMPLATE.format(word="river")))
+    assert np.allclose(values_and_context.context_attention("river", 0.0, kv())[1], 1 / n) and closer == "river"
     return (f"Back to *river*, drag `sharpness` to **0**: every word gets 1/{n} ≈ {1 / n:.2f} (the readout lists "
             f"`{tops}`), and *bank* still leans to the river side ({river.split(' → ')[1]})")
 
@@ -814,8 +816,9 @@ def mis1_context_weights():
     for sharp in (1.0, 0.0, 2.5):
         drive("04", sharpness=sharp)
         p = panel("04")
-        tokens = p.compute("river", sharp)[0]
-        heights[sharp] = p.weight_bars.bars[tokens.index("river")].get_height()
+        from helpers.lessons import values_and_context
+        tokens = values_and_context.context_attention("river", sharp, kv())[0]
+        heights[sharp] = float(p.scene.keyed()[f"w.v{tokens.index('river')}"][1])  # the number over river's bar
     return f"*river*'s weight goes {heights[1.0]:.2f} (sharpness 1) → {heights[0.0]:.2f} (0) → {heights[2.5]:.2f} (2.5)"
 
 
@@ -1080,7 +1083,7 @@ ROWS = [
     ("why does tom get 1.00 on itself", lambda: [float(explorer("tom", "causal")[0].split()[1])]),
     ("*At sharpness 0 every weight is 1/7. Does bank still move, and which way?* — Yes, to the river side "
      "(cosine with the river centre 0.83)",
-     lambda: [0, 1, len(embeddings.tokenize(widgets.CONTEXT_TEMPLATE.format(word="river"))),
+     lambda: [0, 1, len(embeddings.tokenize(CONTEXT_TEMPLATE.format(word="river"))),
               float(context(sharpness=0.0)[1].split(" → ")[1])]),
     ("the largest addition is *money* (0.24 in the panel)",
      lambda: [float(context(word="money")[0].split(", ")[1].split()[1])]),

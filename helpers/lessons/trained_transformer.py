@@ -252,3 +252,37 @@ def neuron_panel(layer=0, head=0, query="bank", key="river"):
 def panels():
     """This notebook's live panels, as the notebook builds them."""
     return {"prediction": prediction_panel(), "head": head_panel(), "neuron": neuron_panel()}
+
+
+# ------------------------------------------------------------------ heads with a job
+
+def held_out_sentences(m=None):
+    """The corpus sentences the model never trained on (every 10th, as tools/train_model.py splits)."""
+    from pathlib import Path
+    m = m or model()
+    every = m.info["options"]["held_out_every"]
+    lines = (Path(__file__).resolve().parents[2] / "data" / "corpus.txt").read_text(encoding="utf-8").splitlines()
+    sentences = [s.strip() for s in lines if s.strip() and not s.startswith("#")]
+    return [s for i, s in enumerate(sentences) if i % every == every - 1]
+
+
+def previous_word_head(m=None):
+    """(layer, head, share): the head that puts the most weight on the previous word, on average
+    over the held-out sentences (from each sentence's third word on)."""
+    shares = head_pattern_shares(held_out_sentences(m), m)[..., 0]
+    l, h = np.unravel_index(np.argmax(shares), shares.shape)
+    return int(l), int(h), float(shares[l, h])
+
+
+def sense_head(m=None):
+    """(layer, head, weight on river words in the river sentence, on money words in the money
+    sentence): the head whose *bank* looks most at the words that tell its sense, in both sentences."""
+    m = m or model()
+    best = None
+    for l in range(m.layers):
+        for h in range(m.num_heads):
+            river = sense_weight(SENTENCE, l, h, "river", m)
+            money = sense_weight(CONTRAST_SENTENCE, l, h, "money", m)
+            if best is None or min(river, money) > min(best[2], best[3]):
+                best = (l, h, river, money)
+    return best

@@ -4,7 +4,8 @@ In a fresh notebook the panel of lesson 04 (helpers.lessons.values_and_context) 
 text box is shown; the test types into the box with the keyboard, letter by letter (so the
 kernel sees every half-typed word on the way, as it does when a student types), and
 presses Enter. A good sentence changes the readout and the picture, and the view's DOM
-then equals the kernel's markup (parsed and compared node by node). A typo shows a
+then equals the kernel's markup (parsed and compared node by node), after a sentence of
+another length (the markup sent whole) and after one of the same length (a patch). A typo shows a
 friendly message under the picture, while the picture and the readout stay as they were;
 the next good sentence clears the message.
 """
@@ -72,6 +73,12 @@ def wait_for_idle_kernel(page):
     time.sleep(0.5)
 
 
+def assert_view_shows_the_kernels_markup(page, when):
+    run_cell(page, 1)
+    same = views_equal_markups(page, 0, json.loads(cell_output_text(page, 1)))
+    assert same == [True], f"the picture is not the kernel's {when}"
+
+
 def test_typing_sentences_into_the_box(text_page):
     page = text_page.page
     show_panel(text_page)
@@ -83,17 +90,21 @@ def test_typing_sentences_into_the_box(text_page):
     wait_for_idle_kernel(page)
     after = view_markup(page)
     assert after != first, "the picture did not change for a new sentence"
-    run_cell(page, 1)
-    same = views_equal_markups(page, 0, json.loads(cell_output_text(page, 1)))
-    assert same == [True], "the picture is not the kernel's after typing a sentence"
+    assert_view_shows_the_kernels_markup(page, "after typing a sentence")
+
+    type_sentence(page, "The fisherman is at the sea")  # as many words: a patch
+    wait_for_text(page, "6 words: the fisherman is at the sea")
+    wait_for_idle_kernel(page)
+    assert_view_shows_the_kernels_markup(page, "after a sentence of the same length")
+    good = view_markup(page)
 
     type_sentence(page, "Tom went to the rivr")
     wait_for_text(page, "unknown words: 'went'")
     texts = panel_texts(page)
     assert "did you mean river?" in " ".join(texts["all"])
-    assert texts["readout"].startswith("6 words: the fisherman is at the lake")  # the last good one
+    assert texts["readout"].startswith("6 words: the fisherman is at the sea")  # the last good one
     wait_for_idle_kernel(page)
-    assert view_markup(page) == after, "a bad sentence changed the picture"
+    assert view_markup(page) == good, "a bad sentence changed the picture"
 
     type_sentence(page, "river bank")
     wait_for_text(page, "2 words: river bank")
