@@ -1,6 +1,6 @@
-"""Start and stop a throw-away JupyterLab server and a headless Chromium.
+"""Start and stop a throw-away JupyterLab (or Voilà) server and a headless Chromium.
 
-Used by ``tests/browser/conftest.py`` and by ``benchmarks/browser_latency.py``.
+Used by ``tests/browser/conftest.py`` and ``test_voila_in_browser.py``.
 Nothing here writes outside a temporary folder: the repo parts the notebooks
 need are copied into it, and every Jupyter/IPython/matplotlib config, data and
 runtime directory points inside it.
@@ -185,13 +185,9 @@ class LabServer:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def start_lab(timeout: float = 60.0, fixtures: bool = True, attempts: int = 3) -> LabServer:
-    """Copy the repo into a temp dir, start JupyterLab on it and wait for /api/status."""
-    tmp = Path(tempfile.mkdtemp(prefix="browser-lab-"))
-    root = tmp / "root"
-    root.mkdir()
-    prepare_root(root, fixtures=fixtures)
-
+def jupyter_env(tmp: Path, root: Path) -> tuple[dict, dict]:
+    """({name: dir}, environment): every Jupyter/IPython/matplotlib directory inside ``tmp``,
+    and a PYTHONPATH that makes the kernel import the copied helpers in ``root``."""
     jhome = tmp / "jupyter"
     dirs = {
         name: jhome / name
@@ -199,11 +195,6 @@ def start_lab(timeout: float = 60.0, fixtures: bool = True, attempts: int = 3) -
     }
     for path in dirs.values():
         path.mkdir(parents=True)
-    for rel, content in LAB_SETTINGS.items():
-        target = dirs["settings"] / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(content))
-
     env = dict(os.environ)
     env.update(
         JUPYTER_CONFIG_DIR=str(dirs["config"]),
@@ -218,6 +209,95 @@ def start_lab(timeout: float = 60.0, fixtures: bool = True, attempts: int = 3) -
     )
     env.pop("JUPYTER_PATH", None)
     env.pop("JUPYTER_CONFIG_PATH", None)
+    return dirs, env
+
+
+def _stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Terminate, then kill, a server started in its own process group, and its kernels."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+@dataclass
+class VoilaServer:
+    """A running ``voila <notebook>``; use :func:`start_voila` to make one."""
+
+    port: int
+    token: str
+    proc: subprocess.Popen
+    log_path: Path
+    tmp: Path
+    _log_file: object = field(repr=False, default=None)
+
+    @property
+    def url(self) -> str:
+        """The dashboard's address (Voilà serves the one notebook at /)."""
+        return f"http://127.0.0.1:{self.port}/?token={self.token}"
+
+    def log_tail(self, lines: int = 40) -> str:
+        return _tail(self.log_path, lines)
+
+    def stop(self) -> None:
+        _stop(self.proc)
+        if self._log_file is not None:
+            self._log_file.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def start_voila(notebook: str, timeout: float = 60.0) -> VoilaServer:
+    """Copy the repo parts into a temp dir and serve ``notebook`` (relative to the repo root)
+    with ``voila``: on 127.0.0.1, a free port, a random token, no browser opened."""
+    tmp = Path(tempfile.mkdtemp(prefix="browser-voila-"))
+    root = tmp / "root"
+    root.mkdir()
+    prepare_root(root, fixtures=True)
+    if notebook.startswith("tests/browser/fixtures/"):
+        notebook = f"{FIXTURE_SUBDIR}/{notebook.removeprefix('tests/browser/fixtures/')}"
+    _dirs, env = jupyter_env(tmp, root)
+    port, token = _free_port(), secrets.token_hex(24)
+    log_path = tmp / "voila.log"
+    log_file = open(log_path, "w")  # noqa: SIM115 - closed in VoilaServer.stop
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voila", str(root / notebook), "--no-browser", f"--port={port}",
+         "--Voila.port_retries=0", "--Voila.ip=127.0.0.1", f"--token={token}"],
+        cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    server = VoilaServer(port, token, proc, log_path, tmp, log_file)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        # listening is enough: the dashboard page itself starts the kernel (Voilà has no /api/status)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                return server
+        except OSError:
+            time.sleep(0.25)
+    tail = server.log_tail()
+    server.stop()
+    raise RuntimeError(f"voila did not start within {timeout:g} s\n--- log (tail) ---\n{tail}")
+
+
+def start_lab(timeout: float = 60.0, fixtures: bool = True, attempts: int = 3) -> LabServer:
+    """Copy the repo into a temp dir, start JupyterLab on it and wait for /api/status."""
+    tmp = Path(tempfile.mkdtemp(prefix="browser-lab-"))
+    root = tmp / "root"
+    root.mkdir()
+    prepare_root(root, fixtures=fixtures)
+
+    dirs, env = jupyter_env(tmp, root)
+    for rel, content in LAB_SETTINGS.items():
+        target = dirs["settings"] / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(content))
 
     log_path = tmp / "server.log"
     last_error = ""

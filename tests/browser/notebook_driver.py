@@ -4,7 +4,7 @@ Shared by the browser tests and ``benchmarks/browser_latency.py``. Every wait
 is on a condition evaluated in the page; the only fixed intervals are polling
 periods.
 
-Selectors that JupyterLab 4.x / ipywidgets 8 / ipympl 0.10 render:
+Selectors that JupyterLab 4.x / ipywidgets 8 / anywidget / ipympl 0.10 render:
 
 - slider handle ............ ``.noUi-handle`` (noUiSlider, with aria-valuenow/min/max)
 - slider widget ............ ``.widget-slider`` (``.widget-hslider`` / ``.widget-vslider``)
@@ -12,8 +12,12 @@ Selectors that JupyterLab 4.x / ipywidgets 8 / ipympl 0.10 render:
 - readout text widgets ..... ``.widget-html-content``, ``.widget-htmlmath-content``,
   ``div.widget-label`` (``label.widget-label`` is a slider's description)
 - one displayed output ..... ``.jp-OutputArea-output`` (a "panel" = one displayed widget tree)
+- live panel picture ....... ``.svg-panel-view`` (helpers.panels.view.SvgView, an anywidget:
+  a ``div`` holding the scene's markup, SVG tiles in a flex row, patched in place); its
+  picture changed when its DOM did (a hash of its ``innerHTML``, or a MutationObserver)
 - ipympl figure ............ ``.jupyter-matplotlib-figure``, drawn into the ``canvas``
-  elements of ``.jupyter-matplotlib-canvas-div``
+  elements of ``.jupyter-matplotlib-canvas-div`` (if a notebook still has one: its
+  picture changed when its canvas pixels did)
 - error / stderr output .... ``.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]``
   (used for both tracebacks and stderr streams; the cell model's ``output_type``
   tells them apart, so the harness reads the model)
@@ -28,7 +32,6 @@ import re
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 
 # JavaScript helpers installed in every page before JupyterLab's own scripts.
 INIT_SCRIPT = r"""
@@ -43,9 +46,20 @@ INIT_SCRIPT = r"""
     return app && app.shell ? app.shell.currentWidget : null;
   };
 
-  // 32-bit FNV-1a over the pixels of every canvas of an ipympl figure.
+  // What counts as a panel's picture: a live panel's SVG view, or an ipympl figure.
+  bt.FIGURES = '.svg-panel-view, .jupyter-matplotlib-figure';
+  bt.isSvgView = (fig) => fig.classList.contains('svg-panel-view');
+
+  // 32-bit FNV-1a of a picture: of an SVG view's markup (its DOM as text), or of the pixels
+  // of every canvas of an ipympl figure. '' while nothing is drawn.
   bt.figureHash = (fig) => {
     let h = 2166136261 >>> 0;
+    if (bt.isSvgView(fig)) {
+      if (!fig.querySelector('svg')) return '';
+      const text = fig.innerHTML;
+      for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+      return 'svg' + h.toString(16);
+    }
     let drawn = false;
     for (const c of fig.querySelectorAll('canvas')) {
       if (!c.width || !c.height) continue;
@@ -60,17 +74,34 @@ INIT_SCRIPT = r"""
     return drawn ? h.toString(16) : '';
   };
 
+  // A watcher of one picture: changed() is true once it differs from when the watcher was
+  // made. An SVG view is watched by a MutationObserver (nearly free per frame), a canvas
+  // by its pixel hash. stop() disconnects the observer.
+  bt.watch = (fig) => {
+    if (bt.isSvgView(fig)) {
+      let mutated = false;
+      const mo = new MutationObserver(() => { mutated = true; });
+      mo.observe(fig, {subtree: true, childList: true, attributes: true, characterData: true});
+      return {changed: () => mutated, stop: () => mo.disconnect()};
+    }
+    const before = bt.figureHash(fig);
+    return {changed: () => bt.figureHash(fig) !== before, stop: () => {}};
+  };
+
   bt.textOf = (el) => (el.textContent || '').replace(/\s+/g, ' ').trim();
 
-  // For failure messages: each canvas of slider k's figures, as "width x height: n drawn pixels".
-  bt.figureCanvases = (k) => Array.from(document.querySelectorAll(`[data-bt-figure~="${k}"]`)).map(fig =>
-    Array.from(fig.querySelectorAll('canvas')).map(c => {
+  // For failure messages: what each picture of slider k holds.
+  bt.figureCanvases = (k) => Array.from(document.querySelectorAll(`[data-bt-figure~="${k}"]`)).map(fig => {
+    if (bt.isSvgView(fig))
+      return `SVG view: ${fig.querySelectorAll('svg').length} tiles, ${fig.innerHTML.length} characters`;
+    return Array.from(fig.querySelectorAll('canvas')).map(c => {
       if (!c.width || !c.height) return `${c.width}x${c.height}: empty`;
       const px = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.buffer);
       let n = 0;
       for (let i = 0; i < px.length; i++) if (px[i] !== 0) n++;
       return `${c.width}x${c.height}: ${n} drawn pixels`;
-    }).join(', '));
+    }).join(', ');
+  });
 
   bt.sliderState = (k) => {
     const slider = document.querySelector(`[data-bt-slider="${k}"]`);
@@ -80,7 +111,7 @@ INIT_SCRIPT = r"""
     const panel = slider.closest('.jp-OutputArea-output') || slider.parentElement;
     const texts = Array.from(panel.querySelectorAll(
         '.widget-html-content, .widget-htmlmath-content, div.widget-label'))
-      .filter(el => !el.closest('.jupyter-matplotlib'))
+      .filter(el => !el.closest('.jupyter-matplotlib, .svg-panel-view'))
       .map(bt.textOf);
     const figs = Array.from(document.querySelectorAll(`[data-bt-figure~="${k}"]`));
     return {
@@ -114,20 +145,21 @@ INIT_SCRIPT = r"""
     return {ok: false, state: last};
   };
 
-  // Latency probe: on the next `arrow` keydown on slider k, poll every animation
-  // frame until a figure's pixels differ; bt.latency = {ms, textMs}: ms since the
-  // event to the changed figure, textMs to the changed panel readout text (the
-  // kernel callback's round trip; null if the panel has no such text).
+  // Latency probe: on the next `arrow` keydown on slider k, look at every animation frame
+  // until a picture changed; bt.latency = {ms, textMs, moved}: ms from the event to the frame
+  // that shows the changed picture (an SVG view's DOM changed: that frame paints it; an
+  // ipympl canvas's pixels differ), textMs to the changed panel readout text (the kernel
+  // callback's round trip; null if the panel has no such text), moved: the slider's value changed.
   bt.latency = null;
   bt.armLatency = (k, arrow, timeoutMs) => {
     bt.latency = null;
     const slider = document.querySelector(`[data-bt-slider="${k}"]`);
     const handle = slider.querySelector('.noUi-handle');
-    const figs = Array.from(document.querySelectorAll(`[data-bt-figure~="${k}"]`));
-    const before = figs.map(bt.figureHash);
+    const watchers = Array.from(document.querySelectorAll(`[data-bt-figure~="${k}"]`)).map(bt.watch);
     const s0 = bt.sliderState(k);
     const text0 = s0.panelText;
-    const value = () => bt.sliderState(k).valuenow;
+    const value = () => handle.getAttribute('aria-valuenow');
+    const done = (result) => { watchers.forEach(w => w.stop()); bt.latency = result; };
     const onKey = (ev) => {
       if (ev.key !== arrow) return;
       handle.removeEventListener('keydown', onKey, true);
@@ -136,13 +168,21 @@ INIT_SCRIPT = r"""
       const poll = () => {
         const now = performance.now();
         if (textMs === null && text0 !== '' && bt.sliderState(k).panelText !== text0) textMs = now - t0;
-        if (figs.some((f, i) => bt.figureHash(f) !== before[i])) { bt.latency = {ms: now - t0, textMs, moved: true}; return; }
-        if (now - t0 > timeoutMs) { bt.latency = {ms: null, textMs, moved: value() !== s0.valuenow}; return; }
+        if (watchers.some(w => w.changed())) { done({ms: now - t0, textMs, moved: true}); return; }
+        if (now - t0 > timeoutMs) { done({ms: null, textMs, moved: value() !== s0.valuenow}); return; }
         requestAnimationFrame(poll);
       };
       requestAnimationFrame(poll);
     };
     handle.addEventListener('keydown', onKey, true);
+  };
+
+  // Is the DOM of an SVG view (`view`, a .svg-panel-view) the kernel's markup (a Scene's
+  // live_markup())? Parsed as the view's innerHTML is, compared node by node.
+  bt.sameAsMarkup = (view, markup) => {
+    const kernel = new DOMParser().parseFromString(markup.trim(), 'text/html').body;
+    return kernel.childNodes.length === 1 && !!view.firstElementChild
+      && view.childNodes.length === 1 && kernel.firstChild.isEqualNode(view.firstElementChild);
   };
 
   // After an input: wait until readout, panel text (if the panel has any)
@@ -493,8 +533,9 @@ def find_sliders(page, max_sliders: int = 3) -> tuple[list[SliderTarget], int]:
     """Mark the first enabled slider of each panel (up to ``max_sliders``) and its figure(s).
 
     A panel is one displayed output (``.jp-OutputArea-output``). A slider's
-    figures are the ipympl figures inside the same output; failing that, the
-    next figure after it in the notebook; failing that, the previous one.
+    figures are the pictures (SVG views of live panels, ipympl figures) inside
+    the same output; failing that, the next picture after it in the notebook;
+    failing that, the previous one.
     Returns the targets and the total number of slider handles on the page.
     """
     data = page.evaluate(
@@ -503,7 +544,7 @@ def find_sliders(page, max_sliders: int = 3) -> tuple[list[SliderTarget], int]:
           const panel = bt.panel();
           const root = panel.content.node;
           const handles = root.querySelectorAll('.noUi-handle');
-          const figs = Array.from(root.querySelectorAll('.jupyter-matplotlib-figure'));
+          const figs = Array.from(root.querySelectorAll(bt.FIGURES));
           const seen = new Set();
           const targets = [];
           for (const target of root.querySelectorAll('.noUi-target')) {
@@ -648,9 +689,6 @@ def measure_key_latency(page, key: int, arrow: str, timeout_s: float = 5.0) -> d
 
 # -- small notebooks written by a test (tests/browser/test_frames_in_browser.py, ...)
 
-#: How long to let a panel's frames settle: far more than helpers.widgets.SETTLE_S plus a round trip.
-FRAMES_SETTLE_S = 2.0
-
 def open_new_notebook(browser, lab_server, name, cells):
     """Write a notebook of these code cells into the server's root and open it."""
     nb = {
@@ -667,39 +705,71 @@ def open_new_notebook(browser, lab_server, name, cells):
 
 
 def run_cell(page, index, timeout_s=60.0):
-    """Run code cell `index` and wait until the kernel is idle again."""
-    page.evaluate(
+    """Run code cell `index` (again, if it ran before) and wait until the kernel is idle again."""
+    before = page.evaluate(
         """(i) => { const p = window.__bt.panel(); p.content.activeCellIndex = i;
-                    return window.jupyterapp.commands.execute('notebook:run-cell'); }""",
+                    const count = p.content.widgets[i].model.executionCount;
+                    window.jupyterapp.commands.execute('notebook:run-cell');
+                    return count; }""",
         index,
     )
     page.wait_for_function(
-        """(i) => { const p = window.__bt.panel(); const k = p.sessionContext.session.kernel;
+        """([i, before]) => { const p = window.__bt.panel(); const k = p.sessionContext.session.kernel;
                     const cell = p.content.widgets[i];
                     return k.status === 'idle' && cell.model.executionCount != null
+                      && cell.model.executionCount !== before
                       && !cell.node.querySelector('.jp-InputPrompt').textContent.includes('[*]'); }""",
-        arg=index, timeout=timeout_s * 1000, polling=100,
+        arg=[index, before], timeout=timeout_s * 1000, polling=100,
     )
 
 
-def browser_pixels(page):
-    """The pixels (h, w, 4) of the first ipympl canvas on the page."""
-    w, h, px = page.evaluate(
-        """() => { const c = document.querySelector('.jupyter-matplotlib-figure canvas');
-                   return [c.width, c.height,
-                           Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }"""
+def cell_output_text(page, index):
+    """The text a code cell printed (its stream outputs, from the cell model: not cut by the page)."""
+    return page.evaluate(
+        """(i) => window.__bt.panel().content.widgets[i].model.outputs.toJSON()
+                   .filter(o => o.output_type === 'stream' && o.name === 'stdout')
+                   .map(o => Array.isArray(o.text) ? o.text.join('') : o.text).join('')""",
+        index,
     )
-    return np.array(px, dtype=np.uint8).reshape(h, w, 4)
 
 
-def show_panel(handle):
-    """Run the first cell (it shows a panel) and wait until its figure is drawn."""
-    run_cell(handle.page, 0)
+def view_markup(page, cell=0, view=0):
+    """The DOM of SVG view number `view` in cell `cell`'s outputs, as markup."""
+    return page.evaluate(
+        """([c, v]) => window.__bt.panel().content.widgets[c].node
+                         .querySelectorAll('.svg-panel-view')[v].innerHTML""",
+        [cell, view],
+    )
+
+
+def views_equal_markups(page, cell, markups, timeout_s=5.0):
+    """Wait until the SVG views in cell `cell`'s outputs show `markups` (one per view, in page
+    order: each parsed and compared node by node, `bt.sameAsMarkup`); returns the list of
+    booleans at the end (all True, or the state when the timeout ran out)."""
+    js = """([c, markups]) => {
+      const views = window.__bt.panel().content.widgets[c].node.querySelectorAll('.svg-panel-view');
+      if (views.length !== markups.length) return null;
+      return markups.map((m, i) => window.__bt.sameAsMarkup(views[i], m));
+    }"""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        same = page.evaluate(js, [cell, markups])
+        if (same is not None and all(same)) or time.monotonic() > deadline:
+            return same
+        time.sleep(0.1)
+
+
+def show_panel(handle, cell=0):
+    """Run code cell `cell` (it shows one or more live panels) and wait until every SVG view
+    in its output is drawn."""
+    run_cell(handle.page, cell)
+    wait_for_views(handle, cell)
+
+
+def wait_for_views(handle, cell=0):
+    """Wait until cell `cell`'s outputs hold SVG views and every one of them is drawn."""
     handle.page.wait_for_function(
-        """() => { const c = document.querySelector('.jupyter-matplotlib-figure canvas');
-                   if (!c || !c.width) return false;
-                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                   for (let i = 3; i < d.length; i += 4) if (d[i]) return true;
-                   return false; }""",
-        timeout=60_000,
+        """(c) => { const views = window.__bt.panel().content.widgets[c].node.querySelectorAll('.svg-panel-view');
+                    return views.length > 0 && Array.from(views).every(v => v.querySelector('svg')); }""",
+        arg=cell, timeout=60_000,
     )

@@ -13,11 +13,15 @@ window size, pixel ratio and sidebar without running again); for every output of
 - each output image (``.jp-RenderedImage img``) is shown at >= 75 % of its natural
   CSS width (the ``width`` JupyterLab gives it from the output's metadata, else the
   PNG's pixel width: JupyterLab draws one PNG pixel per CSS px);
-- no image, canvas (ipympl), widget box or figure is wider than its output area,
-  and no output area scrolls sideways (a live canvas is not scaled down but cut).
+- each SVG tile of a live panel (``.svg-panel-view``, helpers.panels) is shown at
+  >= 85 % of its natural width (its ``width`` attribute: tiles scale down with
+  ``max-width:100%`` in a narrower column, so a tile much wider than the column gets
+  small text);
+- no image, SVG tile, canvas (ipympl), widget box or figure is wider than its output
+  area, and no output area scrolls sideways (a live canvas is not scaled down but cut).
 
-Printed per notebook: the output column's width, the smallest shown percentage and
-the widest panel. ``BROWSER_TEST_NOTEBOOKS`` (paths relative to the repo root,
+Printed per notebook: the output column's width, the smallest shown percentage of
+images and of live tiles, and the widest ipympl panel (if any). ``BROWSER_TEST_NOTEBOOKS`` (paths relative to the repo root,
 ``:``-separated) narrows the notebooks; ``BROWSER_TEST_RUN_TIMEOUT`` as elsewhere.
 """
 
@@ -34,6 +38,7 @@ from notebook_driver import PageHandle
 
 RUN_TIMEOUT = float(os.environ.get("BROWSER_TEST_RUN_TIMEOUT", "180"))
 MIN_SHOWN = 0.75  # an image may be scaled down to 75 % of its natural width, no further
+MIN_SHOWN_LIVE = 0.85  # a live panel's SVG tile to 85 %
 SLACK_PX = 1.0  # sub-pixel rounding of layout boxes
 
 
@@ -75,6 +80,8 @@ MEASURE_JS = r"""
     if (el.tagName === 'IMG') return 'image';
     if (el.tagName === 'CANVAS') return 'canvas';
     if (el.classList.contains('jupyter-matplotlib-figure')) return 'ipympl figure';
+    if (el.tagName.toLowerCase() === 'svg') return 'SVG tile';
+    if (el.classList.contains('svg-panel-view')) return 'SVG view';
     return 'widget box';
   };
   const result = {dpr: window.devicePixelRatio, innerWidth: window.innerWidth,
@@ -89,14 +96,21 @@ MEASURE_JS = r"""
       if (box.width <= 0) continue;
       const out = {cell: index, areaWidth: box.width, mime: area.getAttribute('data-mime-type') || '',
                    scrollWidth: area.scrollWidth,
-                   clientWidth: area.clientWidth, images: [], wide: []};
+                   clientWidth: area.clientWidth, images: [], tiles: [], wide: []};
       for (const img of area.querySelectorAll('.jp-RenderedImage img')) {
         const attr = parseFloat(img.getAttribute('width'));
         const natural = attr > 0 ? attr : img.naturalWidth;
         out.images.push({natural, shown: img.getBoundingClientRect().width});
       }
-      const boxes = area.querySelectorAll(
-        'img, canvas, .jupyter-matplotlib-figure, .widget-box, .jupyter-widgets');
+      // a live panel's tiles: the <svg> children of the view's flex row (hidden ones have no box)
+      const tiles = Array.from(area.querySelectorAll('.svg-panel-view > div > svg'));
+      for (const svg of tiles) {
+        const r = svg.getBoundingClientRect();
+        if (r.width <= 0 || r.height <= 0) continue;
+        out.tiles.push({natural: parseFloat(svg.getAttribute('width')), shown: r.width});
+      }
+      const boxes = [...area.querySelectorAll(
+        'img, canvas, .jupyter-matplotlib-figure, .svg-panel-view, .widget-box, .jupyter-widgets'), ...tiles];
       for (const el of boxes) {
         const r = el.getBoundingClientRect();
         if (r.width <= 0 || r.height <= 0) continue;
@@ -117,6 +131,8 @@ READY_JS = r"""
     if (!img.complete || !img.naturalWidth) return false;
   for (const c of document.querySelectorAll('.jupyter-matplotlib-figure canvas'))
     if (!c.width || !c.height) return false;
+  for (const v of document.querySelectorAll('.svg-panel-view'))
+    if (!v.querySelector('svg')) return false;
   return true;
 }
 """
@@ -129,7 +145,7 @@ class Figure:
     cell: int
     kind: str
     width: float  # shown width, CSS px
-    natural: float | None = None  # images only
+    natural: float | None = None  # images and SVG tiles
     area: float = 0.0  # the output area's content width
 
 
@@ -153,17 +169,19 @@ def open_and_run(handle: PageHandle, lab_server, path: str, screen: Screen) -> N
 
 
 def offending(measured: dict, path: str) -> tuple[list[str], list[Figure], list[Figure]]:
-    """(failure lines, images, boxes) from MEASURE_JS's result."""
+    """(failure lines, images and SVG tiles, boxes) from MEASURE_JS's result."""
     failures, images, boxes = [], [], []
     for out in measured["cells"]:
         cell, area = out["cell"], out["areaWidth"]
-        for img in out["images"]:
-            images.append(Figure(cell, "image", img["shown"], img["natural"], area))
-            if img["shown"] < MIN_SHOWN * img["natural"]:
+        shown = [("image", img, MIN_SHOWN) for img in out["images"]]
+        shown += [("SVG tile", tile, MIN_SHOWN_LIVE) for tile in out["tiles"]]
+        for kind, img, least in shown:
+            images.append(Figure(cell, kind, img["shown"], img["natural"], area))
+            if img["shown"] < least * img["natural"]:
                 failures.append(
-                    f"{path}, cell {cell}: image shown at {img['shown']:.0f} of its natural "
+                    f"{path}, cell {cell}: {kind} shown at {img['shown']:.0f} of its natural "
                     f"{img['natural']:.0f} CSS px ({img['shown'] / img['natural']:.0%} < "
-                    f"{MIN_SHOWN:.0%}; output column {area:.0f} px)"
+                    f"{least:.0%}; output column {area:.0f} px)"
                 )
         cut = []
         for el in out["wide"]:
@@ -195,10 +213,12 @@ def summary(path: str, screen: Screen, measured: dict, images, boxes) -> str:
     widths = ", ".join(f"{w} ({'/'.join(sorted(kinds))})" for w, kinds in sorted(columns.items()))
     line = (f"{screen.name} {path}: devicePixelRatio {measured['dpr']}, "
             f"window {measured['innerWidth']} CSS px, output column {widths} CSS px")
-    if images:
-        worst = min(images, key=lambda f: f.width / f.natural)
-        line += (f"; smallest image {worst.width / worst.natural:.0%} "
-                 f"(cell {worst.cell}, {worst.width:.0f} of {worst.natural:.0f} px)")
+    for kind in ("image", "SVG tile"):
+        of_kind = [f for f in images if f.kind == kind]
+        if of_kind:
+            worst = min(of_kind, key=lambda f: f.width / f.natural)
+            line += (f"; smallest {kind} {worst.width / worst.natural:.0%} "
+                     f"(cell {worst.cell}, {worst.width:.0f} of {worst.natural:.0f} px)")
     live = [b for b in boxes if b.kind in ("canvas", "ipympl figure")]
     if live:
         widest = max(live, key=lambda f: f.width)
@@ -278,7 +298,8 @@ def save_screenshots(handle: PageHandle, screen: Screen, path: str, measured: di
 
 
 # A notebook written for the check itself: one static image and one live panel that fit the
-# laptop column, one of each that do not. The check must pass the first two and name the others.
+# laptop column; an image and a live tile too wide for it (scaled below 75 % and 85 %); a live
+# tile that does not scale down (cut). The check must pass the first two and name the others.
 CONTROL_CELLS = [
     "import io\n"
     "from IPython.display import Image, display\n"
@@ -291,16 +312,21 @@ CONTROL_CELLS = [
     "    return Image(buf.getvalue())\n"
     "display(png(5.6))",
     "display(png(12.0))",
-    "%matplotlib widget\n"
-    "import matplotlib.pyplot as plt\n"
-    "def live(width_in):\n"
-    "    with plt.ioff():  # shown once, by display()\n"
-    "        fig = plt.figure(figsize=(width_in, 2), dpi=100)\n"
-    "    fig.add_subplot().plot([0, 1], [0, 1])\n"
-    "    fig.canvas.header_visible = False\n"
-    "    return fig.canvas\n"
-    "display(live(5.6))",
-    "display(live(9.0))",
+    "from helpers.panels import Scene\n"
+    "from helpers.panels.view import SvgView\n"
+    "class Unscaled(Scene):  # tiles that keep their width (no max-width:100%, no shrinking)\n"
+    "    @staticmethod\n"
+    "    def tile_style(shown):\n"
+    "        return 'flex:none' if shown else 'display:none'\n"
+    "def live(width, kind=Scene):\n"
+    "    scene = kind()\n"
+    "    t = scene.tile(width, 120)\n"
+    "    scene.add(t, 'rect', x=0, y=0, width=width, height=120, fill='#3b6ea5')\n"
+    "    scene.add(t, 'text', key='t', text=f'{width} px', x=20, y=60, font_size=15)\n"
+    "    return SvgView(scene)\n"
+    "display(live(560))",
+    "display(live(900))",
+    "display(live(900, Unscaled))",
 ]
 
 
@@ -325,8 +351,10 @@ def test_the_check_passes_what_fits_and_names_what_does_not(browser, lab_server,
     open_and_run(handle, lab_server, name, screen)
     failures, images, boxes = offending(handle.page.evaluate(MEASURE_JS), name)
     print("\n".join(failures))
-    assert {f.cell for f in images} == {0, 1} and {b.cell for b in boxes if b.kind == "canvas"} == {2, 3}
+    assert {f.cell for f in images if f.kind == "image"} == {0, 1}
+    assert {f.cell for f in images if f.kind == "SVG tile"} == {2, 3, 4}
     failed_cells = sorted(int(line.split("cell ")[1].split(":")[0]) for line in failures)
-    assert failed_cells == [1, 3], failures
+    assert failed_cells == [1, 3, 4], failures
     assert "image shown at 592 of its natural 1200 CSS px" in failures[0]
-    assert "900 CSS px wide" in failures[1] or "908 CSS px wide" in failures[1]
+    assert "SVG tile shown at 592 of its natural 900 CSS px (66% < 85%" in failures[1]
+    assert "SVG tile 900 CSS px wide (shown unscaled) runs 308 px past" in failures[2]

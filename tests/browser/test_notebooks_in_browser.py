@@ -9,8 +9,9 @@ For each notebook (notebooks/*.ipynb, sorted; plus the harness's own fixture):
 2. ``test_sliders_move_readout_and_figure``: for the first slider of each
    panel (at most BROWSER_TEST_MAX_SLIDERS, default 3): press an arrow key on
    the handle, then drag it with the mouse; after each, the slider's readout,
-   the panel's readout text (HTML/Label widgets, if any) and the pixels of the
-   panel's ipympl figure must all change, and no widget callback may raise.
+   the panel's readout text (HTML/Label widgets, if any) and the panel's picture
+   must all change (a live panel's SVG view: its DOM; an ipympl figure, if one
+   remains: its pixels), and no widget callback may raise.
 
 Environment knobs: BROWSER_EXECUTABLE, BROWSER_TEST_MAX_SLIDERS,
 BROWSER_TEST_RUN_TIMEOUT (s per notebook, default 180),
@@ -82,7 +83,8 @@ def _require_clean_run(notebook: NotebookSession) -> None:
 
 
 def test_lab_loads_with_widget_extensions(lab_page, lab_server):
-    """JupyterLab starts and has the ipywidgets and ipympl front-end extensions."""
+    """JupyterLab starts and has the ipywidgets and anywidget front-end extensions (anywidget
+    shows the live panels' SVG views, helpers.panels.view.SvgView)."""
     page = lab_page.page
     page.goto(lab_server.url("lab"), wait_until="domcontentloaded")
     drv.wait_for_lab(page)
@@ -90,7 +92,7 @@ def test_lab_loads_with_widget_extensions(lab_page, lab_server):
         """() => JSON.parse(document.getElementById('jupyter-config-data').textContent)
                    .federated_extensions.map(e => e.name)"""
     )
-    for needed in ("@jupyter-widgets/jupyterlab-manager", "jupyter-matplotlib"):
+    for needed in ("@jupyter-widgets/jupyterlab-manager", "anywidget"):
         assert needed in names, f"JupyterLab extension {needed} is not installed (have: {names})"
     lab_page.assert_no_console_errors("while loading JupyterLab")
 
@@ -122,12 +124,12 @@ def _check_move(page, notebook, target, before, how, after) -> list[str]:
         )
     if not changed["figure"]:
         failures.append(
-            f"{what}: the pixels of the panel's figure ({target.figure_source} figure) did not "
-            f"change within {CHANGE_TIMEOUT:.0f} s"
+            f"{what}: the panel's picture ({target.figure_source} picture: an SVG view's DOM, "
+            f"an ipympl figure's pixels) did not change within {CHANGE_TIMEOUT:.0f} s"
         )
     if not failures:
         print(
-            f"{what}: readout {before['readout']!r} -> {state['readout']!r}, figure changed "
+            f"{what}: readout {before['readout']!r} -> {state['readout']!r}, picture changed "
             f"after {after['ms']:.0f} ms"
         )
     return failures
@@ -146,7 +148,7 @@ def test_sliders_move_readout_and_figure(notebook: NotebookSession):
         if target.n_figures == 0:
             failures.append(
                 f"{notebook.path}, cell {target.cell}, slider {target.description!r}: "
-                "no ipympl figure found in its panel or anywhere in the notebook"
+                "no picture (SVG view or ipympl figure) found in its panel or anywhere in the notebook"
             )
             continue
         drv.scroll_figure_into_view(page, target.key)

@@ -15,9 +15,10 @@ notebook and opens a "rise" document widget split to the right holding an
 - the first slide shows the notebook's title (its first ``# `` heading);
 - ArrowRight moves the ``present`` class to the next top-level slide;
 - on the first slide holding a slider panel: the panel is a live widget (a
-  ``.noUi-handle`` and a drawn ipympl figure, no widget error), and dragging the
-  handle with the mouse changes the slider's readout, the panel's text and the
-  figure's pixels (the kernel answered);
+  ``.noUi-handle`` and a drawn picture: a live panel's SVG view, or an ipympl
+  figure if one remains; no widget error), and dragging the handle with the mouse
+  changes the slider's readout, the panel's text and the picture (the kernel
+  answered: the view's DOM, or the figure's pixels, changed);
 - no console error except the harmless ones in ``RISE_HARMLESS_CONSOLE_ERRORS``,
   and no request leaves 127.0.0.1 (the notebooks' ``rise.theme`` is "white",
   whose fonts are bundled; the default "simple" theme imports Google Fonts).
@@ -135,8 +136,9 @@ REVEAL_STATE = """() => {
 
 # The slider panel on the slide on screen (the innermost present section: a slide
 # may hold vertical subslides): its first slider handle, the slider's
-# readout, the panel's text widgets and its ipympl figure (``window.__bt`` is the
-# harness's helper object; its init script runs in the RISE iframe too).
+# readout, the panel's text widgets and a hash of its picture (an SVG view's DOM or an
+# ipympl figure's pixels; ``window.__bt`` is the harness's helper object; its init
+# script runs in the RISE iframe too).
 PANEL_STATE = """() => {
   const present = document.querySelectorAll('.reveal .slides section.present');
   const slide = present[present.length - 1];
@@ -145,10 +147,10 @@ PANEL_STATE = """() => {
   const out = handle.closest('.jp-OutputArea-output');
   const slider = handle.closest('.widget-slider');
   const readout = slider && slider.querySelector('.widget-readout');
-  const fig = out && out.querySelector('.jupyter-matplotlib-figure');
+  const fig = out && out.querySelector(window.__bt.FIGURES);
   const texts = out ? Array.from(out.querySelectorAll(
       '.widget-html-content, .widget-htmlmath-content, div.widget-label'))
-    .filter(el => !el.closest('.jupyter-matplotlib')).map(window.__bt.textOf) : [];
+    .filter(el => !el.closest('.jupyter-matplotlib, .svg-panel-view')).map(window.__bt.textOf) : [];
   const box = handle.getBoundingClientRect();
   return {
     value: handle.getAttribute('aria-valuenow'),
