@@ -28,6 +28,8 @@ CONTRAST_SENTENCE = "Tom is going to deposit money at the bank."
 
 #: What each of the six toy dimensions means (data/README.md explains the numbers).
 DIMENSIONS = ("town vs nature", "water", "person", "place", "action", "topic")
+#: Short names of the six dimensions, for axes with little room (notebooks 02 and 04).
+SHORT_DIMENSIONS = ("town", "water", "person", "place", "action", "topic")
 
 RIVER_CLUSTER = ("river", "fish", "fisherman")
 TOWN_CLUSTER = ("hospital", "post_office", "restaurant")

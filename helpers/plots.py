@@ -28,6 +28,8 @@ WEIGHTS_CMAP = "viridis"  # sequential, colour-blind safe, prints in grey
 SIGNED_COLORS = ("#2D004B", "#542788", "#8073AC", "#B2ABD2", "#D8DAEB", "#F7F7F7",
                  "#EFD8A1", "#CAAB45", "#937A19", "#504103", "#292103")
 SIGNED_CMAP = mpl.colors.LinearSegmentedColormap.from_list("purple_gold", SIGNED_COLORS)
+POSITIVE_COLOR = SIGNED_COLORS[-3]  # gold, from the positive half of SIGNED_CMAP: a term that raises the score
+NEGATIVE_COLOR = SIGNED_COLORS[1]  # purple, from the negative half: a term that lowers it
 RIVER_COLOR = "#0072B2"  # Okabe-Ito blue
 TOWN_COLOR = "#D55E00"  # Okabe-Ito vermillion
 BANK_COLOR = "#000000"

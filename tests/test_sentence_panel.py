@@ -16,7 +16,8 @@ from matplotlib import colormaps
 from helpers.attention import demo_head, softmax
 from helpers.embeddings import SENTENCE, sentence_matrix, toy_vectors
 from helpers.lessons import values_and_context as lesson
-from helpers.plots import SHORT_DIMENSIONS, SIGNED_CMAP
+from helpers.embeddings import SHORT_DIMENSIONS
+from helpers.plots import SIGNED_CMAP
 from nb04_scenes import PATCH_LIMIT, FakeFront, attrs, cell_fills, hex_rgb, move
 
 KV = toy_vectors()

@@ -34,7 +34,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from helpers import attention, embeddings, plots, widgets
+from helpers import attention, embeddings, plots
 from helpers.lessons import softmax_and_masking, start_here, word_embeddings
 from helpers.lessons.values_and_context import CONTEXT_TEMPLATE
 from helpers.lessons import queries_and_keys

@@ -21,18 +21,14 @@ import numpy as np
 from matplotlib.patches import Arc
 
 from ..attention import demo_head, softmax
-from ..embeddings import SENTENCE, display_word, sentence_matrix, top_words
+from ..embeddings import SENTENCE, SHORT_DIMENSIONS, display_word, sentence_matrix, top_words
 from ..panels import LivePanel, Scene, dropdown, int_slider, slider
 from ..panels.pieces.bars import bars
 from ..panels.pieces.chart import Chart
 from ..panels.pieces.heatmap import colourbar, heatmap, heatmap_size
-from ..plots import (BANK_COLOR, FONT, OTHER_COLOR, RIVER_COLOR, SIGNED_CMAP, SIGNED_COLORS, SMALL_FONT,
-                     TOWN_COLOR, Bars, new_figure, signed_heatmap, word_color)
+from ..plots import (BANK_COLOR, FONT, NEGATIVE_COLOR, OTHER_COLOR, POSITIVE_COLOR, RIVER_COLOR, SIGNED_CMAP,
+                     SIGNED_COLORS, SMALL_FONT, TOWN_COLOR, Bars, new_figure, signed_heatmap, word_color)
 
-#: Short names of the six toy dimensions, for axes with little room.
-SHORT_DIMENSIONS = ("town", "water", "person", "place", "action", "topic")
-POSITIVE_COLOR = SIGNED_COLORS[-3]  # gold, from the positive half of SIGNED_CMAP: a term that raises the score
-NEGATIVE_COLOR = SIGNED_COLORS[1]  # purple, from the negative half: a term that lowers it
 UNSCALED_COLOR = TOWN_COLOR
 SCALED_COLOR = RIVER_COLOR
 #: Names of the six sliders of bank_embedding_panel, one per toy dimension.

@@ -17,6 +17,8 @@ temperature divides the scores (notebook 03).
 
 from __future__ import annotations
 
+from ..embeddings import SHORT_DIMENSIONS
+
 import math
 
 import numpy as np
@@ -366,7 +368,7 @@ def sentence_scene(tokens, weights, outputs, focus, temperature, longest, cell=2
     scene = Scene()
     for key, matrix, cols, title, signed in (
             ("w", weights, labels, f"weights, T = {temperature:.2f}", None),
-            ("o", outputs, list(plots.SHORT_DIMENSIONS), "outputs: weights @ V", 1.0)):
+            ("o", outputs, list(SHORT_DIMENSIONS), "outputs: weights @ V", 1.0)):
         width, height, left, top = heatmap_size([longest] * n, [longest] * n if key == "w" else cols, cell)
         height = max(height, top + 150)  # room for a colour bar's three ticks
         width = max(width, math.ceil(left + len(cols) * cell / 2 + text_width(title, TITLE_PX) / 2 + 4))
