@@ -224,5 +224,6 @@ def test_guide_panels_exist_and_are_used_by_the_notebook_it_names():
         source = (NOTEBOOKS / notebook).read_text(encoding="utf-8")
         called = f"{module.rsplit('.', 1)[-1]}.{function}("
         short = module.rsplit(".", 1)[-1]
-        as_lesson = f"import {short} as lesson" in source and f"lesson.{function}(" in source
-        assert called in source or as_lesson, f"{notebook} does not call {called}"
+        aliases = re.findall(rf"import {short} as (\w+)", source)  # e.g. "as lesson", "as block"
+        assert called in source or any(f"{alias}.{function}(" in source for alias in aliases), \
+            f"{notebook} does not call {called}"
