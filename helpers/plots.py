@@ -1,8 +1,8 @@
 """Pictures of the series: heatmaps, bars, arc diagrams, embedding maps, the pipeline.
 
-Every drawing function draws once and returns a small object whose `update`
-changes the existing artists (image data, bar heights, text, line widths), so
-slider panels redraw in place instead of building a new figure.
+These are the static figures (matplotlib, shown once as PNG by `show`); live panels
+are drawn by helpers.panels as SVG. A drawing function returns a small object that
+keeps its artists (image data, bar heights, text, line widths).
 Sizes are chosen for a projector: text at 12 pt or more, labels on both axes,
 colour-blind-safe colormaps (viridis for weights, purple-gold for signed scores).
 """
@@ -58,36 +58,23 @@ def use_classroom_style():
 
 
 def new_figure(nrows=1, ncols=1, figsize=(7, 4.5), **kwargs):
-    """plt.subplots without displaying the figure (panels show it themselves).
-
-    With the ipympl backend the canvas is set to a fixed size without
-    toolbar or header, so it neither flickers nor jumps while it updates.
-    """
+    """plt.subplots without displaying the figure: `show` displays it once, as a PNG."""
     with plt.ioff():
-        fig, axes = plt.subplots(nrows, ncols, figsize=figsize, **kwargs)
-    canvas = fig.canvas
-    for attr, value in (("header_visible", False), ("footer_visible", False),
-                        ("toolbar_visible", False), ("resizable", False)):
-        if hasattr(canvas, attr):
-            setattr(canvas, attr, value)
-    return fig, axes
+        return plt.subplots(nrows, ncols, figsize=figsize, **kwargs)
 
 
 def show(fig):
-    """Display a static figure as a PNG image (for pictures without sliders), then close it.
+    """Display a static figure once as a PNG image, then close it (pyplot keeps nothing).
 
-    With the ipympl backend a plain figure would become a live canvas; a PNG
-    is lighter, shows in static viewers too, and keeps nbval's text stable.
+    A PNG shows in static viewers too and keeps nbval's text stable; live pictures
+    are helpers.panels' SVG views, not matplotlib figures.
     """
     import io
     from IPython.display import Image, display
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
-    toolbar = getattr(fig.canvas, "toolbar", None)
     plt.close(fig)
-    if hasattr(toolbar, "close"):  # ipympl 0.10 closes the canvas widget but not its toolbar,
-        toolbar.close()            # which would keep the whole figure alive (a few MiB each)
     display(Image(data=buf.getvalue(), format="png"))
 
 
@@ -625,7 +612,7 @@ def spread_labels(emap, obstacles=(), fixed_texts=(), pad=1.0, max_rounds=60):
     words such as hospital / post office / restaurant stay readable. `obstacles`:
     extra 2-D data points (n, 2) drawn as big markers (e.g. cluster centres);
     `fixed_texts`: other text artists (e.g. a marker's label) to keep clear of.
-    Works with any Agg-based canvas (Agg, ipympl).
+    Needs a canvas that can measure text (any Agg-based one).
     """
     ax = emap.ax
     fig = ax.figure

@@ -4,12 +4,13 @@
    scipy.spatial deferred (helpers/_deferred_scipy.py): they are not loaded,
    gensim still works when it does use them, and everyone else who imports
    them gets the real modules.
-2. plots.show() frees a static figure completely, ipympl toolbar included.
+2. plots.show() displays a static figure once, as a PNG, and frees it completely.
 
 Each check runs in a fresh Python process, because what matters is what one
 import does to an empty sys.modules.
 """
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -107,25 +108,30 @@ def test_stand_ins_forward_and_clean_up():
         forwarder()
 
 
-def test_show_frees_the_figure_and_its_ipympl_widgets():
+def test_show_displays_a_static_figure_once_as_png_and_frees_it():
+    """In the kernel's own backend (matplotlib-inline, as in JupyterLab): one PNG per call,
+    nothing auto-displayed at the end of the cell, no figure left in pyplot or in memory."""
     out = run_python("""
-        import gc, io, contextlib
-        import matplotlib
-        matplotlib.use("module://ipympl.backend_nbagg")
-        from ipywidgets.widgets.widget import _instances
+        import gc, json, os
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # what ipykernel sets
+        from IPython.core.interactiveshell import InteractiveShell
+        shell = InteractiveShell.instance()
+        shown = []
+        shell.display_pub.publish = lambda data, metadata=None, **kw: shown.append(sorted(data))
+        shell.run_cell("import matplotlib.pyplot as plt\\nfrom helpers import plots")
+        shell.run_cell(
+            "for _ in range(3):\\n"
+            "    fig, ax = plots.new_figure()\\n"
+            "    ax.plot([0, 1], [1, 0])\\n"
+            "    plots.show(fig)\\n"
+            "del fig, ax")
         from matplotlib.figure import Figure
-        from helpers import plots
-
-        before = len(_instances)
-        for _ in range(3):
-            fig, ax = plots.new_figure()
-            ax.plot([0, 1], [1, 0])
-            with contextlib.redirect_stdout(io.StringIO()):
-                plots.show(fig)
-        del fig, ax
+        import matplotlib.pyplot as plt
         gc.collect()
-        left = [type(w).__name__ for w in list(_instances.values())[before:]]
-        print(sorted(set(left)), sum(isinstance(o, Figure) for o in gc.get_objects()))
+        print(json.dumps([plt.get_backend(), shown, plt.get_fignums(),
+                          sum(isinstance(o, Figure) for o in gc.get_objects())]))
     """)
-    # only the canvas's and toolbar's tiny Layout widgets stay registered (ipywidgets keeps them)
-    assert out.split("\n")[0] in ("['Layout'] 0", "[] 0")
+    backend, shown, open_figures, figures_in_memory = json.loads(out.splitlines()[-1])
+    assert "inline" in backend
+    assert shown == [["image/png", "text/plain"]] * 3  # one PNG per show, no extra figure at cell end
+    assert open_figures == [] and figures_in_memory == 0

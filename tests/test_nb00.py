@@ -7,19 +7,29 @@
   (encoder blocks, no causal mask: every word sees the whole sentence), checked on the
   helpers' mask and attention, and the notebook it points to really builds that mask.
 - 00 stays short, and the diagram it shows comes before the lessons' map.
+- "Is your computer ready?": the check asks for exactly the packages the helpers depend on
+  (pyproject.toml), each at its lowest tested version, and the versions cell prints those.
 - "Your first slider": the panel's bars are the chosen word's six numbers times the scale, in
   the word's colour; every control change is a small patch; the stored notebook shows its first
   picture to static viewers and prints what the panel reads out.
 """
+import ast
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
+from packaging.requirements import Requirement
 
 from helpers import attention, embeddings, plots
 from helpers.lessons import start_here
 from helpers.panels import apply_patch
 from notebook_text import load, markdown, outputs, source
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
 
 WHY = "## Why attention at all?"
 
@@ -170,3 +180,32 @@ def test_static_viewers_see_the_panels_first_picture(panel):
     assert "".join(out["data"]["image/svg+xml"]) == panel.static_svg()
     width, _ = panel.scene.size()
     assert width <= 580
+
+
+# ---------------------------------------------------------------- is your computer ready?
+
+
+def lowest_tested_versions():
+    """{package: its lowest version} for every dependency of the helpers in pyproject.toml."""
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text("utf-8"))
+    floors = {}
+    for line in project["project"]["dependencies"]:
+        req = Requirement(line)
+        (floors[req.name],) = [s.version for s in req.specifier if s.operator == ">="]
+    return floors
+
+
+def test_the_environment_check_asks_for_each_dependency_at_its_lowest_tested_version():
+    (cell,) = [c for c in load("00")["cells"] if "needed = {" in source(c)]
+    (needed,) = [ast.literal_eval(node.value) for node in ast.walk(ast.parse(source(cell)))
+                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "needed"]
+    assert needed == lowest_tested_versions()
+    printed = "".join("".join(o["text"]) for o in cell["outputs"]).splitlines()
+    assert [line.split()[0] for line in printed[:len(needed)]] == list(needed)
+    assert all(line.split()[-1] == "ok" for line in printed[:len(needed)])
+
+
+def test_the_versions_cell_prints_python_and_the_same_packages():
+    (cell,) = [c for c in load("00")["cells"] if "NBVAL_IGNORE_OUTPUT" in source(c) and "__version__" in source(c)]
+    printed = [line.split()[0] for line in "".join("".join(o["text"]) for o in cell["outputs"]).splitlines()]
+    assert printed == ["python", *lowest_tested_versions()]

@@ -715,7 +715,6 @@ def test_text_is_at_least_11_pt(kv):
 def test_notebook_shows_its_steps_and_drives_its_panel():
     # stored executed, in order, without errors: tests/test_notebooks_stored.py (all notebooks)
     sources = code_cells()
-    assert sources[0].startswith("%matplotlib widget")
     assert 'plots.pipeline_diagram(highlight=["embed"])' in sources[0]
     assert any("panel.set(" in s for s in sources)
     assert "## Summary" in markdown("01")

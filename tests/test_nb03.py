@@ -801,7 +801,6 @@ def test_notebook_highlights_its_steps_and_shows_the_maths():
     nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     setup = "".join(code[0]["source"])
-    assert "%matplotlib widget" in setup
     assert 'pipeline_diagram(highlight=["mask", "softmax"])' in setup
     text = "\n".join("".join(c["source"]) for c in nb["cells"])
     for line in ("scores = Q @ K.T / np.sqrt(d_k)", "e = np.exp(s)", "w = e / e.sum()",

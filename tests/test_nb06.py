@@ -364,7 +364,7 @@ def test_line_chart_piece_keys_its_points_clips_to_its_frame_and_refuses_nan():
 
 def test_pipeline_highlights_positions_and_rotary_as_00s_map_says():
     calls = [n for c in load("06")["cells"] if c["cell_type"] == "code"
-             for n in ast.walk(ast.parse(source(c).replace("%matplotlib widget", "")))
+             for n in ast.walk(ast.parse(source(c)))
              if isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "pipeline_diagram"]
     (call,) = calls
     highlight = ast.literal_eval(next(k.value for k in call.keywords if k.arg == "highlight"))

@@ -64,7 +64,6 @@ def test_the_diagram_highlights_the_rest_of_the_block():
 def test_the_simplifications_are_named():
     assert quoted(TEXT, r"6 numbers per word \(GPT-2 small has (\d+)\)") == 768  # GPT-2 small's d_model
     assert "no dropout" in TEXT and "nothing here is trained" in TEXT and "no biases inside" in TEXT
-    assert "matplotlib widget" not in "".join(source(c) for c in load("07")["cells"])
 
 
 # ------------------------------------------------------------ 1. the residual

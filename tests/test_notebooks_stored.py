@@ -10,7 +10,6 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
 NOTEBOOKS = [p for p in NOTEBOOKS if ".ipynb_checkpoints" not in p.parts]
 LESSONS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
-LIVE_PANEL_LESSONS = {"08"}  # lessons written on the new live panels from the start
 
 
 def load(path):
@@ -48,11 +47,22 @@ def test_no_execution_timestamps_in_cell_metadata(path):
     assert stamped == [], "re-execute with --ExecutePreprocessor.record_timing=False (see README)"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_matplotlib_magic_and_no_ipympl(path):
+    """Live panels are helpers.panels' SVG views and static figures PNGs (plots.show), so no
+    notebook picks a matplotlib backend, and no stored widget state holds an ipympl canvas."""
+    nb = load(path)
+    for c in code_cells(nb):
+        text = "".join(c["source"])
+        assert not re.search(r"^\s*%+matplotlib", text, re.M), text[:80]
+        assert not re.search(r"\bipympl\b", text), text[:80]
+    state = json.dumps(nb.get("metadata", {}).get("widgets", {}))
+    assert "jupyter-matplotlib" not in state, "re-execute the notebook: its widget state has ipympl models"
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
-def test_lessons_use_live_figures_and_show_the_pipeline(path):
+def test_lessons_show_the_pipeline(path):
     sources = ["".join(c["source"]) for c in code_cells(load(path))]
-    # the old panels are ipympl figures; lessons on the live-panel design (helpers.panels) need none
-    assert sources[0].startswith("%matplotlib widget") or not any("%matplotlib" in s for s in sources)
     assert any("pipeline_diagram(" in s for s in sources)
     markdown = "".join("".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown")
     assert "## Summary" in markdown

@@ -36,7 +36,7 @@ def highlight_of(name):
     for cell in load(name)["cells"]:
         if cell["cell_type"] != "code":
             continue
-        for node in ast.walk(ast.parse(source(cell).replace("%matplotlib widget", ""))):
+        for node in ast.walk(ast.parse(source(cell))):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "pipeline_diagram":
                 calls.append(node)
     assert len(calls) == 1, f"notebook {name} draws the pipeline {len(calls)} times"

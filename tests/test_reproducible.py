@@ -143,7 +143,6 @@ class Runner:
         self.env = {k: str(v) for k, v in env.items()}
         pythonpath = os.environ.get("PYTHONPATH")
         self.env["PYTHONPATH"] = str(self.site) + (os.pathsep + pythonpath if pythonpath else "")
-        self.env["MPLBACKEND"] = "Agg"  # %matplotlib widget in the setup cell still switches to ipympl
 
     def run(self, name, cwd=None):
         """Execute notebook `name` (from the temporary copy); returns the executed notebook."""
