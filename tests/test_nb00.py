@@ -206,6 +206,7 @@ def test_the_environment_check_asks_for_each_dependency_at_its_lowest_tested_ver
 
 
 def test_the_versions_cell_prints_python_and_the_same_packages():
-    (cell,) = [c for c in load("00")["cells"] if "NBVAL_IGNORE_OUTPUT" in source(c) and "__version__" in source(c)]
+    (cell,) = [c for c in load("00")["cells"]
+               if "NBVAL_IGNORE_OUTPUT" in source(c) and "__version__" in source(c)]
     printed = [line.split()[0] for line in "".join("".join(o["text"]) for o in cell["outputs"]).splitlines()]
     assert printed == ["python", *lowest_tested_versions()]
