@@ -4,13 +4,13 @@ For each notebook: a throw-away JupyterLab (benchmarks/lab_for_benchmarks.py) op
 headless Chromium, clears the outputs and runs all cells, then adds one cell at the end
 holding the *bare widget round trip*: a plain FloatSlider whose observer writes a text
 readout (an ipywidgets.HTML), nothing drawn. The page then presses ArrowRight/ArrowLeft
-alternately on the notebook's first slider that has a picture (a live panel's SVG view,
-or an ipympl figure if one remains) and on the bare slider, in blocks of `--block`
+alternately on the notebook's first slider that has a picture (a live panel's SVG view)
+and on the bare slider, in blocks of `--block`
 presses each, so that both see the same machine load, and measures in the page, from the
 keydown event's timestamp:
 
 - panel: the first animation frame after the picture changed: a MutationObserver on the
-  SVG view fired (that frame paints the patch), or an ipympl canvas's pixels differ;
+  SVG view fired (that frame paints the patch);
 - bare: the first animation frame after the bare readout's DOM changed (MutationObserver).
 
 Both are round trips through the same kernel and the same page: slider -> comm message ->
@@ -57,23 +57,10 @@ PAGE_JS = r"""
   window.__lat = L;
   L.notebook = () => window.jupyterapp.shell.currentWidget;
   L.kernel = () => { const s = L.notebook().sessionContext.session; return s && s.kernel; };
-  const PICTURES = '.svg-panel-view, .jupyter-matplotlib-figure';
+  const PICTURES = '.svg-panel-view';
 
-  L.hashCanvas = (fig) => {
-    let h = 2166136261 >>> 0;
-    for (const c of fig.querySelectorAll('canvas')) {
-      if (!c.width || !c.height) continue;
-      const px = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.buffer);
-      for (let i = 0; i < px.length; i++) h = Math.imul(h ^ px[i], 16777619) >>> 0;
-    }
-    return h;
-  };
-  // changed() turns true once the element's DOM (or an ipympl canvas's pixels) changed
+  // changed() turns true once the element's DOM changed
   L.watch = (el) => {
-    if (el.classList.contains('jupyter-matplotlib-figure')) {
-      const before = L.hashCanvas(el);
-      return {changed: () => L.hashCanvas(el) !== before, stop: () => {}};
-    }
     let mutated = false;
     const mo = new MutationObserver(() => { mutated = true; });
     mo.observe(el, {subtree: true, childList: true, attributes: true, characterData: true});
@@ -104,7 +91,7 @@ PAGE_JS = r"""
                            return l ? l.textContent.trim() : ''; };
     const cellOf = (t) => t ? cells.findIndex(c => c.node.contains(t.handle)) + 1 : 0;
     return {panel: !!panel, bare: !!L.targets.bare, description: label(panel), cell: cellOf(panel),
-            kind: panel ? (panel.picture.classList.contains('svg-panel-view') ? 'SVG view' : 'ipympl') : ''};
+            kind: panel ? 'SVG view' : ''};
   };
 
   L.atEnd = (name) => {

@@ -4,7 +4,7 @@ Shared by the browser tests and ``benchmarks/browser_latency.py``. Every wait
 is on a condition evaluated in the page; the only fixed intervals are polling
 periods.
 
-Selectors that JupyterLab 4.x / ipywidgets 8 / anywidget / ipympl 0.10 render:
+Selectors that JupyterLab 4.x / ipywidgets 8 / anywidget render:
 
 - slider handle ............ ``.noUi-handle`` (noUiSlider, with aria-valuenow/min/max)
 - slider widget ............ ``.widget-slider`` (``.widget-hslider`` / ``.widget-vslider``)
@@ -15,9 +15,6 @@ Selectors that JupyterLab 4.x / ipywidgets 8 / anywidget / ipympl 0.10 render:
 - live panel picture ....... ``.svg-panel-view`` (helpers.panels.view.SvgView, an anywidget:
   a ``div`` holding the scene's markup, SVG tiles in a flex row, patched in place); its
   picture changed when its DOM did (a hash of its ``innerHTML``, or a MutationObserver)
-- ipympl figure ............ ``.jupyter-matplotlib-figure``, drawn into the ``canvas``
-  elements of ``.jupyter-matplotlib-canvas-div`` (if a notebook still has one: its
-  picture changed when its canvas pixels did)
 - error / stderr output .... ``.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]``
   (used for both tracebacks and stderr streams; the cell model's ``output_type``
   tells them apart, so the harness reads the model)
@@ -46,62 +43,32 @@ INIT_SCRIPT = r"""
     return app && app.shell ? app.shell.currentWidget : null;
   };
 
-  // What counts as a panel's picture: a live panel's SVG view, or an ipympl figure.
-  bt.FIGURES = '.svg-panel-view, .jupyter-matplotlib-figure';
-  bt.isSvgView = (fig) => fig.classList.contains('svg-panel-view');
+  // What counts as a panel's picture: a live panel's SVG view (helpers.panels).
+  bt.FIGURES = '.svg-panel-view';
 
-  // 32-bit FNV-1a of a picture: of an SVG view's markup (its DOM as text), or of the pixels
-  // of every canvas of an ipympl figure. '' while nothing is drawn.
+  // 32-bit FNV-1a of a picture's markup (its DOM as text). '' while nothing is drawn.
   bt.figureHash = (fig) => {
+    if (!fig.querySelector('svg')) return '';
     let h = 2166136261 >>> 0;
-    if (bt.isSvgView(fig)) {
-      if (!fig.querySelector('svg')) return '';
-      const text = fig.innerHTML;
-      for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
-      return 'svg' + h.toString(16);
-    }
-    let drawn = false;
-    for (const c of fig.querySelectorAll('canvas')) {
-      if (!c.width || !c.height) continue;
-      const px = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.buffer);
-      for (let i = 0; i < px.length; i++) {
-        if (px[i] !== 0) drawn = true;
-        h = Math.imul(h ^ px[i], 16777619) >>> 0;
-      }
-      h = Math.imul(h ^ c.width, 16777619) >>> 0;
-      h = Math.imul(h ^ c.height, 16777619) >>> 0;
-    }
-    return drawn ? h.toString(16) : '';
+    const text = fig.innerHTML;
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+    return 'svg' + h.toString(16);
   };
 
-  // A watcher of one picture: changed() is true once it differs from when the watcher was
-  // made. An SVG view is watched by a MutationObserver (nearly free per frame), a canvas
-  // by its pixel hash. stop() disconnects the observer.
+  // A watcher of one picture: changed() is true once its DOM changed after the watcher was
+  // made (a MutationObserver: nearly free per frame). stop() disconnects the observer.
   bt.watch = (fig) => {
-    if (bt.isSvgView(fig)) {
-      let mutated = false;
-      const mo = new MutationObserver(() => { mutated = true; });
-      mo.observe(fig, {subtree: true, childList: true, attributes: true, characterData: true});
-      return {changed: () => mutated, stop: () => mo.disconnect()};
-    }
-    const before = bt.figureHash(fig);
-    return {changed: () => bt.figureHash(fig) !== before, stop: () => {}};
+    let mutated = false;
+    const mo = new MutationObserver(() => { mutated = true; });
+    mo.observe(fig, {subtree: true, childList: true, attributes: true, characterData: true});
+    return {changed: () => mutated, stop: () => mo.disconnect()};
   };
 
   bt.textOf = (el) => (el.textContent || '').replace(/\s+/g, ' ').trim();
 
   // For failure messages: what each picture of slider k holds.
-  bt.figureCanvases = (k) => Array.from(document.querySelectorAll(`[data-bt-figure~="${k}"]`)).map(fig => {
-    if (bt.isSvgView(fig))
-      return `SVG view: ${fig.querySelectorAll('svg').length} tiles, ${fig.innerHTML.length} characters`;
-    return Array.from(fig.querySelectorAll('canvas')).map(c => {
-      if (!c.width || !c.height) return `${c.width}x${c.height}: empty`;
-      const px = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.buffer);
-      let n = 0;
-      for (let i = 0; i < px.length; i++) if (px[i] !== 0) n++;
-      return `${c.width}x${c.height}: ${n} drawn pixels`;
-    }).join(', ');
-  });
+  bt.figureSummaries = (k) => Array.from(document.querySelectorAll(`[data-bt-figure~="${k}"]`)).map(fig =>
+    `SVG view: ${fig.querySelectorAll('svg').length} tiles, ${fig.innerHTML.length} characters`);
 
   bt.sliderState = (k) => {
     const slider = document.querySelector(`[data-bt-slider="${k}"]`);
@@ -111,7 +78,7 @@ INIT_SCRIPT = r"""
     const panel = slider.closest('.jp-OutputArea-output') || slider.parentElement;
     const texts = Array.from(panel.querySelectorAll(
         '.widget-html-content, .widget-htmlmath-content, div.widget-label'))
-      .filter(el => !el.closest('.jupyter-matplotlib, .svg-panel-view'))
+      .filter(el => !el.closest('.svg-panel-view'))
       .map(bt.textOf);
     const figs = Array.from(document.querySelectorAll(`[data-bt-figure~="${k}"]`));
     return {
@@ -147,8 +114,8 @@ INIT_SCRIPT = r"""
 
   // Latency probe: on the next `arrow` keydown on slider k, look at every animation frame
   // until a picture changed; bt.latency = {ms, textMs, moved}: ms from the event to the frame
-  // that shows the changed picture (an SVG view's DOM changed: that frame paints it; an
-  // ipympl canvas's pixels differ), textMs to the changed panel readout text (the kernel
+  // that shows the changed picture (an SVG view's DOM changed: that frame paints it),
+  // textMs to the changed panel readout text (the kernel
   // callback's round trip; null if the panel has no such text), moved: the slider's value changed.
   bt.latency = null;
   bt.armLatency = (k, arrow, timeoutMs) => {
@@ -533,7 +500,7 @@ def find_sliders(page, max_sliders: int = 3) -> tuple[list[SliderTarget], int]:
     """Mark the first enabled slider of each panel (up to ``max_sliders``) and its figure(s).
 
     A panel is one displayed output (``.jp-OutputArea-output``). A slider's
-    figures are the pictures (SVG views of live panels, ipympl figures) inside
+    figures are the pictures (SVG views of live panels) inside
     the same output; failing that, the next picture after it in the notebook;
     failing that, the previous one.
     Returns the targets and the total number of slider handles on the page.
@@ -597,9 +564,9 @@ def settle(page, key: int, quiet_ms: int = 400, timeout_s: float = 15.0) -> dict
         "([k, q, t]) => window.__bt.settle(k, q, t)", [key, quiet_ms, int(timeout_s * 1000)]
     )
     if not res["ok"]:
-        canvases = page.evaluate("(k) => window.__bt.figureCanvases(k)", key)
+        pictures = page.evaluate("(k) => window.__bt.figureSummaries(k)", key)
         raise NotebookError(f"slider {key}: figure/readout never settled: {res['state']}; "
-                            f"canvases of its figures: {canvases}")
+                            f"its pictures: {pictures}")
     return res["state"]
 
 

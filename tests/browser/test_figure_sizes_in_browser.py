@@ -17,11 +17,11 @@ window size, pixel ratio and sidebar without running again); for every output of
   >= 85 % of its natural width (its ``width`` attribute: tiles scale down with
   ``max-width:100%`` in a narrower column, so a tile much wider than the column gets
   small text);
-- no image, SVG tile, canvas (ipympl), widget box or figure is wider than its output
-  area, and no output area scrolls sideways (a live canvas is not scaled down but cut).
+- no image, SVG tile, canvas, widget box or figure is wider than its output area, and no
+  output area scrolls sideways (an element that is not scaled down is cut).
 
-Printed per notebook: the output column's width, the smallest shown percentage of
-images and of live tiles, and the widest ipympl panel (if any). ``BROWSER_TEST_NOTEBOOKS`` (paths relative to the repo root,
+Printed per notebook: the output column's width and the smallest shown percentage of
+images and of live tiles. ``BROWSER_TEST_NOTEBOOKS`` (paths relative to the repo root,
 ``:``-separated) narrows the notebooks; ``BROWSER_TEST_RUN_TIMEOUT`` as elsewhere.
 """
 
@@ -79,7 +79,6 @@ MEASURE_JS = r"""
   const kindOf = (el) => {
     if (el.tagName === 'IMG') return 'image';
     if (el.tagName === 'CANVAS') return 'canvas';
-    if (el.classList.contains('jupyter-matplotlib-figure')) return 'ipympl figure';
     if (el.tagName.toLowerCase() === 'svg') return 'SVG tile';
     if (el.classList.contains('svg-panel-view')) return 'SVG view';
     return 'widget box';
@@ -110,7 +109,7 @@ MEASURE_JS = r"""
         out.tiles.push({natural: parseFloat(svg.getAttribute('width')), shown: r.width});
       }
       const boxes = [...area.querySelectorAll(
-        'img, canvas, .jupyter-matplotlib-figure, .svg-panel-view, .widget-box, .jupyter-widgets'), ...tiles];
+        'img, canvas, .svg-panel-view, .widget-box, .jupyter-widgets'), ...tiles];
       for (const el of boxes) {
         const r = el.getBoundingClientRect();
         if (r.width <= 0 || r.height <= 0) continue;
@@ -124,13 +123,11 @@ MEASURE_JS = r"""
 }
 """
 
-# Every image decoded and every ipympl canvas drawn, so that sizes are final.
+# Every image decoded and every live panel drawn, so that sizes are final.
 READY_JS = r"""
 () => {
   for (const img of document.querySelectorAll('.jp-RenderedImage img'))
     if (!img.complete || !img.naturalWidth) return false;
-  for (const c of document.querySelectorAll('.jupyter-matplotlib-figure canvas'))
-    if (!c.width || !c.height) return false;
   for (const v of document.querySelectorAll('.svg-panel-view'))
     if (!v.querySelector('svg')) return false;
   return true;
@@ -164,7 +161,7 @@ def open_and_run(handle: PageHandle, lab_server, path: str, screen: Screen) -> N
     if problems:
         raise drv.NotebookError(f"{path} did not run cleanly:\n" + "\n".join(problems))
     handle.page.wait_for_function(READY_JS, timeout=60_000, polling=200)
-    handle.page.wait_for_timeout(500)  # let ipympl apply its device-pixel-ratio resize
+    handle.page.wait_for_timeout(500)  # let the layout settle
     handle.page.wait_for_function(READY_JS, timeout=60_000, polling=200)
 
 
@@ -205,8 +202,8 @@ def offending(measured: dict, path: str) -> tuple[list[str], list[Figure], list[
     return failures, images, boxes
 
 
-def summary(path: str, screen: Screen, measured: dict, images, boxes) -> str:
-    """One line: column width, smallest shown %, widest panel."""
+def summary(path: str, screen: Screen, measured: dict, images) -> str:
+    """One line: column width, smallest shown % of images and of live tiles."""
     columns = {}
     for out in measured["cells"]:
         columns.setdefault(round(out["areaWidth"]), set()).add(out["mime"].split("/")[-1] or "widget")
@@ -219,10 +216,6 @@ def summary(path: str, screen: Screen, measured: dict, images, boxes) -> str:
             worst = min(of_kind, key=lambda f: f.width / f.natural)
             line += (f"; smallest {kind} {worst.width / worst.natural:.0%} "
                      f"(cell {worst.cell}, {worst.width:.0f} of {worst.natural:.0f} px)")
-    live = [b for b in boxes if b.kind in ("canvas", "ipympl figure")]
-    if live:
-        widest = max(live, key=lambda f: f.width)
-        line += f"; widest panel {widest.width:.0f} px (cell {widest.cell}, column {widest.area:.0f})"
     return line
 
 
@@ -237,7 +230,7 @@ def switch_screen(handle: PageHandle, screen: Screen) -> None:
                          " : window.jupyterapp.shell.collapseLeft()", screen.file_browser_open)
     handle.page.wait_for_function(f"() => window.innerWidth === {width} && "
                                   f"window.devicePixelRatio === {screen.device_scale_factor}", timeout=10_000)
-    handle.page.wait_for_timeout(500)  # the layout settles, ipympl applies the new pixel ratio
+    handle.page.wait_for_timeout(500)  # the layout settles at the new size and pixel ratio
     handle.page.wait_for_function(READY_JS, timeout=60_000, polling=200)
 
 
@@ -245,7 +238,7 @@ def check_screen(handle: PageHandle, screen: Screen, path: str) -> tuple[str, li
     """(summary line, failure lines) of the page as it is now, seen as `screen`."""
     measured = handle.page.evaluate(MEASURE_JS)
     failures, images, boxes = offending(measured, path)
-    line = summary(path, screen, measured, images, boxes)
+    line = summary(path, screen, measured, images)
     print(line)
     scroll = measured["pageScroll"]
     if scroll["scrollWidth"] > scroll["clientWidth"] + SLACK_PX:

@@ -10,8 +10,7 @@ For each notebook (notebooks/*.ipynb, sorted; plus the harness's own fixture):
    panel (at most BROWSER_TEST_MAX_SLIDERS, default 3): press an arrow key on
    the handle, then drag it with the mouse; after each, the slider's readout,
    the panel's readout text (HTML/Label widgets, if any) and the panel's picture
-   must all change (a live panel's SVG view: its DOM; an ipympl figure, if one
-   remains: its pixels), and no widget callback may raise.
+   must all change (a live panel's SVG view: its DOM), and no widget callback may raise.
 
 Environment knobs: BROWSER_EXECUTABLE, BROWSER_TEST_MAX_SLIDERS,
 BROWSER_TEST_RUN_TIMEOUT (s per notebook, default 180),
@@ -124,8 +123,8 @@ def _check_move(page, notebook, target, before, how, after) -> list[str]:
         )
     if not changed["figure"]:
         failures.append(
-            f"{what}: the panel's picture ({target.figure_source} picture: an SVG view's DOM, "
-            f"an ipympl figure's pixels) did not change within {CHANGE_TIMEOUT:.0f} s"
+            f"{what}: the panel's picture ({target.figure_source} picture: an SVG view's DOM) "
+            f"did not change within {CHANGE_TIMEOUT:.0f} s"
         )
     if not failures:
         print(
@@ -148,7 +147,7 @@ def test_sliders_move_readout_and_figure(notebook: NotebookSession):
         if target.n_figures == 0:
             failures.append(
                 f"{notebook.path}, cell {target.cell}, slider {target.description!r}: "
-                "no picture (SVG view or ipympl figure) found in its panel or anywhere in the notebook"
+                "no picture (SVG view) found in its panel or anywhere in the notebook"
             )
             continue
         drv.scroll_figure_into_view(page, target.key)

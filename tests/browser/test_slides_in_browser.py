@@ -15,10 +15,9 @@ notebook and opens a "rise" document widget split to the right holding an
 - the first slide shows the notebook's title (its first ``# `` heading);
 - ArrowRight moves the ``present`` class to the next top-level slide;
 - on the first slide holding a slider panel: the panel is a live widget (a
-  ``.noUi-handle`` and a drawn picture: a live panel's SVG view, or an ipympl
-  figure if one remains; no widget error), and dragging the handle with the mouse
-  changes the slider's readout, the panel's text and the picture (the kernel
-  answered: the view's DOM, or the figure's pixels, changed);
+  ``.noUi-handle`` and a drawn picture: a live panel's SVG view; no widget error), and
+  dragging the handle with the mouse changes the slider's readout, the panel's text and
+  the picture (the kernel answered: the view's DOM changed);
 - no console error except the harmless ones in ``RISE_HARMLESS_CONSOLE_ERRORS``,
   and no request leaves 127.0.0.1 (the notebooks' ``rise.theme`` is "white",
   whose fonts are bundled; the default "simple" theme imports Google Fonts).
@@ -50,7 +49,7 @@ TIMEOUT_MS = 60_000
 # The only console errors tolerated in the slideshow, as (regex, why it is harmless).
 # Everything else fails the test, in particular the two errors jupyterlab_widgets >= 3.0.11
 # causes in RISE's /rise/ page ("Shared module @jupyterlab/console doesn't exist in shared
-# scope default", then "Plugin 'matplotlib-jupyter:main' failed to activate"): that is the
+# scope default", then a widget extension's plugin that fails to activate): that is the
 # bug requirements.txt avoids by pinning jupyterlab-widgets==3.0.10 (see its comment).
 RISE_HARMLESS_CONSOLE_ERRORS: list[tuple[str, str]] = [
     (
@@ -136,9 +135,9 @@ REVEAL_STATE = """() => {
 
 # The slider panel on the slide on screen (the innermost present section: a slide
 # may hold vertical subslides): its first slider handle, the slider's
-# readout, the panel's text widgets and a hash of its picture (an SVG view's DOM or an
-# ipympl figure's pixels; ``window.__bt`` is the harness's helper object; its init
-# script runs in the RISE iframe too).
+# readout, the panel's text widgets and a hash of its picture (an SVG view's DOM;
+# ``window.__bt`` is the harness's helper object; its init script runs in the RISE
+# iframe too).
 PANEL_STATE = """() => {
   const present = document.querySelectorAll('.reveal .slides section.present');
   const slide = present[present.length - 1];
@@ -150,7 +149,7 @@ PANEL_STATE = """() => {
   const fig = out && out.querySelector(window.__bt.FIGURES);
   const texts = out ? Array.from(out.querySelectorAll(
       '.widget-html-content, .widget-htmlmath-content, div.widget-label'))
-    .filter(el => !el.closest('.jupyter-matplotlib, .svg-panel-view')).map(window.__bt.textOf) : [];
+    .filter(el => !el.closest('.svg-panel-view')).map(window.__bt.textOf) : [];
   const box = handle.getBoundingClientRect();
   return {
     value: handle.getAttribute('aria-valuenow'),
