@@ -48,6 +48,7 @@ class Model:
         self.layers = sum(1 for k in self.params if k.endswith(".W_q"))
         self.d_model = self.params["embedding"].shape[1]
         self.info = dict(info or {})
+        self.context = int(self.info.get("options", {}).get("context", 16))
 
     def encode(self, text):
         """Token ids of `text`; a word the model never saw becomes <unk>."""
@@ -65,8 +66,9 @@ class Model:
             raise ValueError(f"token ids must lie in 0..{len(self.vocabulary) - 1}")
         p, n = self.params, ids.size
         x = p["embedding"][ids] + sinusoidal(n, self.d_model)
-        mask, weights = causal_mask(n), []
+        mask, weights, inputs = causal_mask(n), [], []
         for l in range(self.layers):
+            inputs.append(x)
             x, w = transformer_block(
                 x, tuple(p[f"{l}.{w}"] for w in ("W_q", "W_k", "W_v", "W_o")),
                 tuple(p[f"{l}.{w}"] for w in ("W_1", "b_1", "W_2", "b_2")), self.num_heads,
@@ -74,7 +76,7 @@ class Model:
                 mask=mask, norm_first=True, activation="relu")
             weights.append(w)
         z = layer_norm(x, p["ln_f.gain"], p["ln_f.bias"])
-        return z @ p["embedding"].T, np.stack(weights)
+        return z @ p["embedding"].T, np.stack(weights), np.stack(inputs)
 
     def logits(self, token_ids):
         """(n, vocab): the scores of every next word after each position."""
@@ -84,12 +86,17 @@ class Model:
         """(layers, heads, n, n): every head's attention weights (rows: queries)."""
         return self._run(token_ids)[1]
 
+    def block_inputs(self, token_ids):
+        """(layers, n, d_model): the vectors entering each block (block 0: embeddings + positions)."""
+        return self._run(token_ids)[2]
+
     def predict_next(self, text, k=5, temperature=1.0):
-        """The k most likely next words after `text`: [(word, probability), ...]."""
+        """The k most likely next words after `text`: [(word, probability), ...]. Only the last
+        `context` words are read (16: the longest window the model was trained on)."""
         ids = self.encode(text)
         if not ids:
             raise ValueError("type at least one word")
-        probs = softmax(self.logits(ids)[-1], temperature=temperature)
+        probs = softmax(self.logits(ids[-self.context:])[-1], temperature=temperature)
         order = np.argsort(-probs, kind="stable")[:k]
         return [(self.vocabulary[i], float(probs[i])) for i in order]
 

@@ -39,6 +39,8 @@ EXERCISES = {
     "07_transformer_block": {"check_layer_norm": "my_layer_norm", "check_pre_norm_block": "my_pre_norm_block"},
     "08_learning_attention": {"check_softmax_backward": "my_softmax_backward",
                               "check_gradient_step": "my_gradient_step"},
+    "09_a_trained_transformer": {"check_head_weights": "my_head_weights",
+                                 "check_next_word_probabilities": "my_next_word_probabilities"},
 }
 CHECK_CALL = re.compile(r"^checks\.(check_\w+)\((\w+)\)\s*$")
 NOT_YET = "is not implemented yet"

@@ -1403,6 +1403,120 @@ ROWS += [
     ("**Train** button; `step`: 0 to 200, step 5; `learning rate`: 0.1, 0.3, 1, 3 (starts at 1)", glance_08),
 ]
 
+# ---------------------------------------------- Part II, notebook 09 (a trained transformer)
+
+
+@functools.cache
+def nb09(name):
+    from helpers.lessons import trained_transformer
+    return trained_transformer.panels()[name]
+
+
+def nb09_top(panel_text):
+    """[(word, probability)] of a prediction readout's second line."""
+    pairs = panel_text.splitlines()[1].split(", ")
+    return [(w, float(p)) for w, p in (pair.rsplit(" ", 1) for pair in pairs)]
+
+
+def nb09_losses():
+    from helpers.model import load_model
+    m = load_model()
+    assert len(m.vocabulary) == 333
+    return [m.info["held_out_loss"], np.log(len(m.vocabulary)), len(m.vocabulary), m.info["train_loss"]]
+
+
+def nb09_prediction():
+    p = nb09("prediction")
+    p.reset()
+    (word, first), = nb09_top(p.text)[:1]
+    assert word == "bank"
+    p.set(text="Tom is going to")
+    (w1, deposit), (w2, fish) = nb09_top(p.text)[:2]
+    assert (w1, w2) == ("deposit", "fish")
+    p.set(text="Tom is going to fish at the lagoon")
+    assert "read as <unk>: lagoon" in p.text
+    p.set(text="Tom is going to", temperature=0.5)
+    cool = nb09_top(p.text)[0][1]
+    p.set(temperature=2.0)
+    hot = nb09_top(p.text)[0][1]
+    p.reset()
+    return [first, deposit, fish, 0.5, cool, 2, hot]
+
+
+def nb09_sampling():
+    from helpers.lessons import trained_transformer as L
+    cold = {L.generate("Tom is going to", words=10, temperature=0.2, seed=s) for s in range(3)}
+    assert len(cold) == 1
+    return [0.2, 2]
+
+
+def nb09_head():
+    from helpers.lessons import trained_transformer as L
+    p = nb09("head")
+    p.set(layer=1, head=0)
+    fish = float(p.text.split("looks at fish ")[1].split(",")[0])
+    p.set(sentence="money")
+    money = float(p.text.split("looks at money ")[1].split(",")[0])
+    p.reset()
+    assert L.sense_head()[:2] == (1, 0)
+    return [1, 0, fish, money]
+
+
+def nb09_neuron():
+    from helpers.lessons import trained_transformer as L
+    p = nb09("neuron")
+    p.reset()
+    q, k = L.queries_and_keys(L.model().encode(L.SENTENCE), 1, 0)
+    words = L.words_of(L.SENTENCE)
+    terms = q[words.index("bank")] * k[words.index("fish")]
+    big = sorted(np.argsort(-terms)[:2])
+    score = float(p.text.split("score ")[1].split()[0])
+    weight = float(p.text.split("weight ")[1].split()[0])
+    p.set(key="river")
+    river_score = float(p.text.split("score ")[1].split()[0])
+    river_weight = float(p.text.split("weight ")[1].split()[0])
+    p.reset()
+    return [terms[big[0]], terms[big[1]], big[0], big[1], score, weight, river_score, river_weight]
+
+
+def glance_09(name):
+    def glance():
+        from helpers.lessons import trained_transformer as L
+        panel = nb09(name)
+        panel.reset()
+        c = panel.controls
+        if name == "prediction":
+            return (f"`{c['text'].description}`: any text; {nb06_range(c['temperature'], True)}")
+        if name == "head":
+            assert [label for label, _ in c["sentence"].options] == [L.SENTENCE, L.CONTRAST_SENTENCE]
+            return (f"`{c['layer'].description}`: {', '.join(map(str, c['layer'].options))}; "
+                    f"`{c['head'].description}`: 0 to {max(c['head'].options)}; "
+                    f"`{c['sentence'].description}`: the river sentence or the money sentence")
+        words = len(c["query"].options)
+        assert c["key"].options == c["query"].options
+        return (f"`{c['layer'].description}`: {', '.join(map(str, c['layer'].options))} (starts at "
+                f"{c['layer'].value}); `{c['head'].description}`: 0 to {max(c['head'].options)} (starts at "
+                f"{c['head'].value}); `{c['query'].description}`, `{c['key'].description}`: the {words} words")
+    return glance
+
+
+ROWS += [
+    ("the held-out loss is 2.68 against 5.81 for guessing evenly among 333 words; the training loss, 1.19, "
+     "is lower", nb09_losses),
+    ("\"Tom is going to fish at the river\" gives *bank* 0.87. Delete words back to \"Tom is going to\": "
+     "*deposit* 0.49, *fish* 0.25. Type *lagoon*: the panel says it is read as `<unk>`. Drag `temperature T` "
+     "to 0.5 (*deposit* 0.79), then to 2 (0.13)", nb09_prediction),
+    ("at T = 0.2 the three seeds write the same sentence; at T = 2 it falls apart", nb09_sampling),
+    ("pick layer 1, head 0; *bank* looks at *fish* 0.77. Switch `sentence` to the money sentence: *money* 0.96",
+     nb09_head),
+    ("their products (4.4 and 5.6 in dimensions 0 and 4), score 2.96, weight 0.77. Pick `key word` *river*: "
+     "score −1.40, weight 0.01", nb09_neuron),
+    ("`prompt`: any text; `temperature T`: 0.1 to 3, step 0.1 (starts at 1)", glance_09("prediction")),
+    ("`layer`: 0, 1; `head`: 0 to 3; `sentence`: the river sentence or the money sentence", glance_09("head")),
+    ("`layer`: 0, 1 (starts at 1); `head`: 0 to 3 (starts at 0); `query word`, `key word`: the 10 words",
+     glance_09("neuron")),
+]
+
 NUMBER = re.compile(r"[−-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[−-]?\d+(?:\.\d+)?")
 
 

@@ -13,6 +13,7 @@ and the live-panel layer (helpers.panels); nothing below imports it.
     word_order             notebook 06: attention is blind to word order, positions fix it
     transformer_block      notebook 07: residuals, layer norm, feed-forward, stacking
     learning_attention     notebook 08: gradient descent learns a head
+    trained_transformer    notebook 09: a small trained model, its predictions and its heads
 
 Each module with live panels has `panels()`: that notebook's panels, built as the notebook
 builds them, by name (tests, benchmarks and the classroom load script use it).
@@ -24,7 +25,7 @@ import importlib
 
 LESSONS = ("start_here", "word_embeddings", "queries_and_keys", "softmax_and_masking",
            "values_and_context", "multi_head_attention", "word_order", "transformer_block",
-           "learning_attention")
+           "learning_attention", "trained_transformer")
 
 
 def all_panels():

@@ -21,10 +21,11 @@ from ..model import UNKNOWN, load_model, words_of
 from ..panels import LivePanel, Scene, dropdown, slider, text_box, toggle
 from ..panels.pieces.bars import bars
 from ..panels.pieces.heatmap import colourbar, heatmap, heatmap_size
-from ..positions import sinusoidal
 from ..transformer import layer_norm
 
 PROMPT = "Tom is going to fish at the river"
+#: One block of the model, as notebook 07 draws it (the model stacks two).
+PIPELINE = (*plots.PIPELINE_STEPS, *plots.BLOCK_STEPS)
 SENTENCES = {"river": SENTENCE, "money": CONTRAST_SENTENCE}
 #: GPT-2 small (Radford et al., 2019): the sizes the lesson compares with.
 GPT2_SMALL = {"layers": 12, "heads": 12, "d_model": 768, "d_ff": 3072, "vocabulary": 50257,
@@ -69,17 +70,7 @@ def generate(text, words=8, temperature=1.0, seed=0, m=None):
 def layer_input(token_ids, layer, m=None):
     """The vectors (n, d_model) that enter block `layer` (0 = embeddings + positions)."""
     m = m or model()
-    ids = np.asarray(token_ids)
-    x = m.params["embedding"][ids] + sinusoidal(ids.size, m.d_model)
-    for l in range(layer):
-        from ..transformer import transformer_block
-        p = m.params
-        x, _ = transformer_block(x, tuple(p[f"{l}.{w}"] for w in ("W_q", "W_k", "W_v", "W_o")),
-                                 tuple(p[f"{l}.{w}"] for w in ("W_1", "b_1", "W_2", "b_2")), m.num_heads,
-                                 ln_1=(p[f"{l}.ln_1.gain"], p[f"{l}.ln_1.bias"]),
-                                 ln_2=(p[f"{l}.ln_2.gain"], p[f"{l}.ln_2.bias"]),
-                                 mask=np.tril(np.ones((ids.size, ids.size), dtype=bool)), activation="relu")
-    return x
+    return m.block_inputs(token_ids)[layer]
 
 
 def queries_and_keys(token_ids, layer, head, m=None):
@@ -123,25 +114,31 @@ def sense_weight(text, layer, head, sense, m=None):
 
 # ------------------------------------------------------------------ static figures
 
-def head_grid_figure(text=SENTENCE, m=None):
-    """Every head of every layer on `text`: layers x heads small heatmaps (rows: queries)."""
+def head_grid_figure(text=SENTENCE, m=None, marked=("tom", "fish", "bank")):
+    """Every head of every layer on `text`: layers x heads small heatmaps (rows: queries).
+    Masked (future) cells are grey; only the `marked` words are labelled, so that the labels
+    stay 11 pt in cells this small."""
     m = m or model()
     words = words_of(text)
     weights = m.attention(m.encode(text))
-    fig, axes = plots.new_figure(m.layers, m.num_heads, figsize=(7.0, 1.9 * m.layers + 1.1), squeeze=False)
+    hidden = ~np.tril(np.ones(weights.shape[-2:], dtype=bool))
+    ticks = [i for i, w in enumerate(words) if w in marked]
+    names = [words[i] for i in ticks]
+    cmap = plots.plt.get_cmap(plots.WEIGHTS_CMAP).with_extremes(bad=plots.HIDDEN_COLOR)
+    fig, axes = plots.new_figure(m.layers, m.num_heads, figsize=(7.0, 1.75 * m.layers + 1.0), squeeze=False,
+                                 layout="constrained")
     for l in range(m.layers):
         for h in range(m.num_heads):
             ax = axes[l, h]
-            ax.imshow(weights[l, h], cmap=plots.WEIGHTS_CMAP, vmin=0, vmax=1)
+            image = ax.imshow(np.ma.masked_array(weights[l, h], mask=hidden), cmap=cmap, vmin=0, vmax=1)
             ax.set_title(f"layer {l} · head {h}", fontsize=plots.SMALL_FONT - 1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if h == 0:
-                ax.set_ylabel("query", fontsize=plots.SMALL_FONT - 1)
-            if l == m.layers - 1:
-                ax.set_xlabel("key", fontsize=plots.SMALL_FONT - 1)
-    fig.suptitle(f"all {m.layers * m.num_heads} heads on: {text}", fontsize=plots.SMALL_FONT)
-    fig.tight_layout()
+            ax.set_yticks(ticks, names if h == 0 else [""] * len(ticks), fontsize=plots.SMALL_FONT - 1)
+            ax.set_xticks(ticks, names if l == m.layers - 1 else [""] * len(ticks),
+                          fontsize=plots.SMALL_FONT - 1, rotation=90)
+            ax.spines[:].set_visible(False)
+    fig.colorbar(image, ax=axes, shrink=0.7, label="weight")
+    fig.suptitle(f"all {m.layers * m.num_heads} heads on: {text}   (rows: queries, columns: keys)",
+                 fontsize=plots.SMALL_FONT - 1)
     return fig
 
 
@@ -228,8 +225,6 @@ def neuron_panel(layer=None, head=None, query="bank", key="fish"):
 
     def draw(layer, head, query, key):
         qi, kj = words.index(query), words.index(key)
-        if kj > qi:
-            raise ValueError(f"'{key}' comes after '{query}': a decoder's word cannot look ahead (masked)")
         q, k = queries_and_keys(ids, layer, head, m)
         scores = q[qi] @ k[: qi + 1].T / np.sqrt(d_k)
         weights = softmax(scores)
@@ -243,7 +238,18 @@ def neuron_panel(layer=None, head=None, query="bank", key="fish"):
             title = {"q": f"q of '{query}'", "k": f"k of '{key}'", "qk": "q ⊙ k, number by number"}[name]
             bars(scene, name, values, labels, colours=[colour] * d_k, title=title, ylim=(-limit, limit),
                  ticks=ticks, width=280, height=220, numbers="{:.1f}")
-        return scene, (f"q · k = {q[qi] @ k[kj]:.2f};  / √{d_k} = score {scores[kj]:.2f}\n"
+        # the softmax over the words the query can see; the masked ones stay at 0 (grey)
+        shown = np.zeros(len(words))
+        shown[: qi + 1] = weights
+        colours = [plots.OUTPUT_COLOR if j == kj else plots.OTHER_COLOR if j <= qi else plots.HIDDEN_COLOR
+                   for j in range(len(words))]
+        bars(scene, "w", shown, words, colours=colours, title=f"softmax: {query}'s weights", width=280,
+             height=220, rotate=60)
+        dot = q[qi] @ k[kj]
+        if kj > qi:  # a key after the query: the causal mask hides it
+            return scene, (f"q · k = {dot:.2f};  / √{d_k} = {dot / np.sqrt(d_k):.2f}, but '{key}' comes after "
+                           f"'{query}':\nthe causal mask sets the score to −∞, so the weight is 0")
+        return scene, (f"q · k = {dot:.2f};  / √{d_k} = score {scores[kj]:.2f}\n"
                        f"softmax over {query}'s {qi + 1} visible words: weight {weights[kj]:.2f} "
                        f"(the model's attention says {m.attention(ids)[layer, head, qi, kj]:.2f})")
 
