@@ -136,7 +136,9 @@ def head_grid_figure(text=SENTENCE, m=None, marked=("tom", "fish", "bank")):
             ax.set_xticks(ticks, names if l == m.layers - 1 else [""] * len(ticks),
                           fontsize=plots.SMALL_FONT - 1, rotation=90)
             ax.spines[:].set_visible(False)
-    fig.colorbar(image, ax=axes, shrink=0.7, label="weight")
+    bar = fig.colorbar(image, ax=axes, shrink=0.7)
+    bar.set_label("weight", fontsize=plots.SMALL_FONT - 1)
+    bar.ax.tick_params(labelsize=plots.SMALL_FONT - 1)
     fig.suptitle(f"all {m.layers * m.num_heads} heads on: {text}   (rows: queries, columns: keys)",
                  fontsize=plots.SMALL_FONT - 1)
     return fig
@@ -241,7 +243,7 @@ def neuron_panel(layer=None, head=None, query="bank", key="fish"):
         # the softmax over the words the query can see; the masked ones stay at 0 (grey)
         shown = np.zeros(len(words))
         shown[: qi + 1] = weights
-        colours = [plots.OUTPUT_COLOR if j == kj else plots.OTHER_COLOR if j <= qi else plots.HIDDEN_COLOR
+        colours = [plots.HIDDEN_COLOR if j > qi else plots.OUTPUT_COLOR if j == kj else plots.OTHER_COLOR
                    for j in range(len(words))]
         bars(scene, "w", shown, words, colours=colours, title=f"softmax: {query}'s weights", width=280,
              height=220, rotate=60)
