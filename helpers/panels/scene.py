@@ -75,10 +75,12 @@ class Scene:
     def __init__(self):
         # [[width, height, parts, key, shown]]; a part is markup (str) or [tag, key, static, attrs, text]
         self.tiles = []
+        self._counts = []  # how many keyed parts each tile has (patch_from skips shared tiles)
         self._keyed = None
 
     def tile(self, width, height, key=None, shown=True):
         self.tiles.append([width, height, [], key, shown])
+        self._counts.append(0)
         self._keyed = None
         return len(self.tiles) - 1
 
@@ -90,6 +92,7 @@ class Scene:
             self.tiles[tile][2].append(element(tag, body, text))
         else:
             self.tiles[tile][2].append([tag, key, static, attrs, None if text is None else str(text)])
+            self._counts[tile] += 1
         self._keyed = None
 
     def add_keyed(self, tile, tag, keyed_statics, attr=None, values=None, texts=None):
@@ -103,6 +106,7 @@ class Scene:
         for (key, static), value, text in zip(keyed_statics, values, texts):
             parts.append([tag, key, static, {} if attr is None else {attr: value},
                           None if text is None else str(text)])
+        self._counts[tile] += n
         self._keyed = None
 
     def raw(self, tile, markup):
@@ -112,6 +116,7 @@ class Scene:
     def extend(self, other):
         """Append the tiles of another scene (keys must not clash)."""
         self.tiles.extend(other.tiles)
+        self._counts.extend(other._counts)
         self._keyed = None
 
     # -- markup
@@ -221,9 +226,10 @@ class Scene:
         in the live markup; {} when nothing changed. Parts (and tiles' part lists) shared
         by both scenes are skipped without a look inside."""
         attrs_out, texts, i = {}, [], 0
-        for (_, _, parts, key, shown), (_, _, old_parts, _, old_shown) in zip(self.tiles, old.tiles):
+        for (_, _, parts, key, shown), (_, _, old_parts, _, old_shown), count in zip(
+                self.tiles, old.tiles, self._counts):
             if parts is old_parts:
-                i += sum(p.__class__ is not str for p in parts)
+                i += count
             else:
                 for p, q in zip(parts, old_parts):
                     if p.__class__ is str:
