@@ -3,7 +3,7 @@
 
 Starts N real Jupyter kernels on this machine (jupyter_client, the environment's
 `python3` kernel, localhost only). Each builds one live panel, as its notebook does
-(default: notebook 05's multi-head panel, `--panel "05 multi_head"`; while that lesson
+(default: notebook 05's multi-head panel, `--panel "05 heads"`; while that lesson
 module does not exist, the last panel of `helpers.lessons.all_panels()`), and then
 receives `--rate` control changes per second (default 10) for `--seconds` (default 20)
 through real comm messages: a `comm_msg` with `{"method": "update", "state": {"value": v}}`
@@ -46,7 +46,7 @@ import zmq.asyncio
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-DEFAULT_PANEL = "05 multi_head"
+DEFAULT_PANEL = "05 heads"
 P95_GOAL_MS = 250.0
 
 #: Run in each kernel: build the panel, show it (the widgets' comms open), print what the

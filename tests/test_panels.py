@@ -11,7 +11,7 @@ import ipywidgets as W
 import numpy as np
 import pytest
 
-from helpers.panels import LivePanel, Scene, apply_patch, slider
+from helpers.panels import LivePanel, Scene, apply_patch, dropdown, int_slider, slider, text_box, toggle
 from helpers.panels.pieces import MIN_FONT_PX
 from helpers.panels.pieces.bars import bars
 from helpers.panels.pieces.heatmap import colourbar, heatmap
@@ -165,3 +165,50 @@ def test_keys_must_be_unique():
     scene.add(t, "rect", key="a", x=2.0)
     with pytest.raises(ValueError, match="share the key 'a'"):
         scene.keyed()
+
+
+def _shared_tile_scene(tiles, t, shown):
+    """A scene that reuses the one-tile scenes `tiles` (as 05's hidden heatmaps are reused) and
+    builds a fresh heatmap with `t`, hidden or shown."""
+    scene = Scene()
+    for tile in tiles:
+        scene.extend(tile)
+    heatmap(scene, "fresh", weights(t), WORDS, WORDS, title=f"t {t:.1f}", shown=shown)
+    return scene
+
+
+def test_same_structure_and_patch_agree_with_the_full_comparison():
+    tiles = []
+    for h in range(2):
+        tile = Scene()
+        heatmap(tile, f"kept{h}", weights(h), WORDS, WORDS, title=f"kept {h}", shown=False)
+        tiles.append(tile)
+    old = _shared_tile_scene(tiles, 0.5, shown=True)
+    for t, shown in ((0.5, True), (1.5, True), (1.5, False), (0.2, True)):
+        new = _shared_tile_scene(tiles, t, shown)
+        assert new.same_structure(old) and new.structure() == old.structure()
+        assert apply_patch(old.keyed(), new.patch_from(old)) == new.keyed()
+        old = new
+    other = Scene()
+    heatmap(other, "fresh", weights(0.5), WORDS[:8], WORDS[:8], title="t 0.5")
+    assert not other.same_structure(old) and other.structure() != old.structure()
+    assert not _rows(2).same_structure(_rows(3)) and _rows(2).same_structure(_rows(2))
+
+
+@pytest.mark.parametrize("make, state", [
+    (lambda: slider("s", 0.5), {"value": 0.7}),
+    (lambda: int_slider("i", 2, 0, 5), {"value": 3}),
+    (lambda: dropdown("d", ["x", "y"], "x"), {"index": 1}),
+    (lambda: toggle("t", [1, 2], 1), {"index": 1}),
+    (lambda: text_box("x", "hi"), {"value": "ho"}),
+])
+def test_a_control_takes_the_browsers_value_without_echoing_it(make, state):
+    # ipywidgets 8 echoes every browser change back by default (`echo_update`); the panels'
+    # controls opt out (trait metadata echo_update=False), one message fewer per change
+    control = make()
+    sent = []
+    send = control.comm.send
+    control.comm.send = lambda data=None, **kwargs: (sent.append(data), send(data=data, **kwargs))
+    control.set_state(state)
+    assert [m.get("method") for m in sent] == []
+    assert control.get_state(list(state)) == state

@@ -74,9 +74,19 @@ def example_batch(text):
     return make_batch([text], ["river"], toy_vectors())
 
 
+@functools.lru_cache(maxsize=16)
+def _read_only_batch(text):
+    """example_batch(text), built once per sentence (the panel asks for it on every change);
+    its arrays are read-only, so that no caller can change the cached copy."""
+    batch = example_batch(text)
+    for array in (batch.X, batch.lengths, batch.query, batch.y):
+        array.setflags(write=False)
+    return batch
+
+
 def bank_row(params, text):
     """(tokens, bank's weights (n,), p(river)) of the head `params` on one sentence."""
-    batch = example_batch(text)
+    batch = _read_only_batch(text)
     cache = head_forward(params, batch)
     return batch.tokens[0], cache["weights"][0, 0], float(cache["p"][0])
 

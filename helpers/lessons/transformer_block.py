@@ -109,8 +109,14 @@ def stack(residual=True, norm_first=True, seed=STACK_SEED, layers=MAX_LAYERS, te
 
 def stack_curve(residual=True, norm_first=True, seed=STACK_SEED):
     """(mean pairwise cosine, rank) after 1 .. 12 layers: two lists of 12."""
+    cos, ranks = _stack_curve(residual, norm_first, seed)
+    return list(cos), list(ranks)
+
+
+@functools.lru_cache(maxsize=64)
+def _stack_curve(residual, norm_first, seed):
     xs = stack(residual, norm_first, seed)
-    return [mean_pairwise_cosine(x) for x in xs], [rank(x) for x in xs]
+    return tuple(mean_pairwise_cosine(x) for x in xs), tuple(rank(x) for x in xs)
 
 
 def parameter_counts(d_model, d_ff=None, biases=False):
@@ -315,12 +321,16 @@ def residual_panel():
     Controls: `sentence` (river / money), `keep` (0 = attention output alone, 1 = the residual).
     """
     labels = [d.split()[0] for d in DIMENSIONS]
+    # the attention output does not depend on `keep`: computed once per sentence (as attention_step)
+    steps = {key: attention_step(text) for key, text in SENTENCES.items()}
+    river, town = centres()
 
     def draw(sentence, keep):
         text = SENTENCES[sentence]
-        tokens, X, attended, res = attention_step(text, keep)
+        tokens, X, attended, _ = steps[sentence]
+        res = keep * X + attended
         b = tokens.index("bank")
-        cos = bank_cosines(text, keep)["x + attention output"]
+        cos = tuple(float(cosine_similarity(res[b], c)) for c in (X[b], river, town))  # as bank_cosines
         scene = Scene()
         bars(scene, "vec", res[b], labels, colours=_signed(res[b]), ylim=NUMBER_LIMITS, ticks=(-1, 0, 1),
              title=f"bank = {keep:.2f} · x + MultiHead(x)", width=290, height=250, numbers="{:.2f}",

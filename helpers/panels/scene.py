@@ -75,10 +75,12 @@ class Scene:
     def __init__(self):
         # [[width, height, parts, key, shown]]; a part is markup (str) or [tag, key, static, attrs, text]
         self.tiles = []
+        self._counts = []  # how many keyed parts each tile has (patch_from skips shared tiles)
         self._keyed = None
 
     def tile(self, width, height, key=None, shown=True):
         self.tiles.append([width, height, [], key, shown])
+        self._counts.append(0)
         self._keyed = None
         return len(self.tiles) - 1
 
@@ -90,6 +92,7 @@ class Scene:
             self.tiles[tile][2].append(element(tag, body, text))
         else:
             self.tiles[tile][2].append([tag, key, static, attrs, None if text is None else str(text)])
+            self._counts[tile] += 1
         self._keyed = None
 
     def add_keyed(self, tile, tag, keyed_statics, attr=None, values=None, texts=None):
@@ -103,6 +106,7 @@ class Scene:
         for (key, static), value, text in zip(keyed_statics, values, texts):
             parts.append([tag, key, static, {} if attr is None else {attr: value},
                           None if text is None else str(text)])
+        self._counts[tile] += n
         self._keyed = None
 
     def raw(self, tile, markup):
@@ -112,6 +116,7 @@ class Scene:
     def extend(self, other):
         """Append the tiles of another scene (keys must not clash)."""
         self.tiles.extend(other.tiles)
+        self._counts.extend(other._counts)
         self._keyed = None
 
     # -- markup
@@ -175,6 +180,26 @@ class Scene:
         return tuple((w, h, key, tuple(p if p.__class__ is str else (p[0], p[1], p[2]) for p in parts))
                      for w, h, parts, key, _ in self.tiles)
 
+    def same_structure(self, old):
+        """structure() == old.structure(), without building either: tiles and parts shared by
+        both scenes (a hidden tile reused as is) are equal without a look inside."""
+        if len(self.tiles) != len(old.tiles):
+            return False
+        for (w, h, parts, key, _), (ow, oh, old_parts, old_key, _) in zip(self.tiles, old.tiles):
+            if w != ow or h != oh or key != old_key or len(parts) != len(old_parts):
+                return False
+            if parts is old_parts:
+                continue
+            for p, q in zip(parts, old_parts):
+                if p is q:
+                    continue
+                if p.__class__ is str or q.__class__ is str:
+                    if p != q:
+                        return False
+                elif p[0] != q[0] or p[1] != q[1] or p[2] != q[2]:
+                    return False
+        return True
+
     def keyed(self):
         """{key: (attrs, text)} of the keyed parts, in the live markup's numbering order."""
         if self._keyed is None:
@@ -198,16 +223,30 @@ class Scene:
     def patch_from(self, old):
         """The patch that turns `old` (a scene of the same structure) into this one:
         {"a": {attribute: [i, value, ...]}, "t": [i, text, ...]}, i = the part's number
-        in the live markup; {} when nothing changed."""
-        before, attrs_out, texts = old.keyed(), {}, []
-        for i, (key, (attrs, text)) in enumerate(self.keyed().items()):
-            old_attrs, old_text = before[key]
-            if attrs != old_attrs:
-                for name, value in attrs.items():
-                    if old_attrs.get(name) != value:
-                        attrs_out.setdefault(name, []).extend((i, value))
-            if text != old_text:
-                texts.extend((i, text))
+        in the live markup; {} when nothing changed. Parts (and tiles' part lists) shared
+        by both scenes are skipped without a look inside."""
+        attrs_out, texts, i = {}, [], 0
+        for (_, _, parts, key, shown), (_, _, old_parts, _, old_shown), count in zip(
+                self.tiles, old.tiles, self._counts):
+            if parts is old_parts:
+                i += count
+            else:
+                for p, q in zip(parts, old_parts):
+                    if p.__class__ is str:
+                        continue
+                    if p is not q:
+                        attrs, old_attrs = p[3], q[3]
+                        if attrs != old_attrs:
+                            for name, value in attrs.items():
+                                if old_attrs.get(name) != value:
+                                    attrs_out.setdefault(name, []).extend((i, value))
+                        if p[4] != q[4]:
+                            texts.extend((i, p[4]))
+                    i += 1
+            if key is not None:
+                if shown != old_shown:
+                    attrs_out.setdefault("style", []).extend((i, self.tile_style(shown)))
+                i += 1
         patch = {}
         if attrs_out:
             patch["a"] = attrs_out

@@ -35,7 +35,7 @@ class SvgView(anywidget.AnyWidget):
 
     def show(self, scene):
         """Send `scene` to the browser: a patch if its structure is the shown one's, else whole."""
-        if scene.structure() != self.scene.structure():
+        if not scene.same_structure(self.scene):
             self.scene = scene
             self._send_whole()
             return

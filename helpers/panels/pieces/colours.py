@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from matplotlib import colormaps
 
@@ -23,8 +25,10 @@ def _luminance(hex_colour):
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 
+@functools.lru_cache(maxsize=2048)
 def text_colour_on(hex_colour):
-    """Black or white, whichever reads better on `hex_colour` (WCAG contrast)."""
+    """Black or white, whichever reads better on `hex_colour` (WCAG contrast); cached (a
+    heatmap asks for the same few hundred colours on every change)."""
     lum = _luminance(hex_colour)
     return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
 
