@@ -604,6 +604,58 @@ class QueryArcDiagram(ArcDiagram):
                 label.set_text("")
 
 
+def _label_obstacles(emap, renderer, obstacles, fixed_texts):
+    """Pixel boxes (x0, y0, x1, y1) the labels must keep clear of: every dot of `emap` (its
+    marker size around its centre), the `obstacles` (big markers) and the `fixed_texts`."""
+    ax = emap.ax
+    to_points = 72.0 / ax.figure.dpi
+    dots = [(np.asarray(dot.get_xydata())[0], dot.get_markersize()) for dot, _ in emap.points.values()]
+    dots += [(np.asarray(xy, dtype=float), 15.0) for xy in np.reshape(obstacles, (-1, 2))]
+    boxes = []
+    for xy, size in dots:
+        cx, cy = ax.transData.transform(xy)
+        r = size / 2 / to_points
+        boxes.append((cx - r, cy - r, cx + r, cy + r))
+    for text in fixed_texts:
+        e = text.get_window_extent(renderer)
+        boxes.append((e.x0, e.y0, e.x1, e.y1))
+    return boxes
+
+
+def _overlap(a, box):
+    """(dx, dy): how far the extent `a` and the box (x0, y0, x1, y1) overlap (<= 0: they don't)."""
+    x0, y0, x1, y1 = box
+    return min(a.x1, x1) - max(a.x0, x0), min(a.y1, y1) - max(a.y0, y0)
+
+
+def _nudge_labels(labels, renderer, dot_boxes, to_points, pad):
+    """One round: push apart every pair of overlapping labels (up and down) and push a label off
+    a dot it covers. Returns whether anything moved."""
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    moved = False
+    for i, a in enumerate(boxes):
+        for j in range(i + 1, len(labels)):
+            b = boxes[j]
+            dx, dy = _overlap(a, (b.x0, b.y0, b.x1, b.y1))
+            if dx <= 0 or dy <= 0:
+                continue
+            shift = (dy / 2) * to_points + pad
+            low, high = (labels[i], labels[j]) if a.y0 <= b.y0 else (labels[j], labels[i])
+            low.xyann = (low.xyann[0], low.xyann[1] - shift)
+            high.xyann = (high.xyann[0], high.xyann[1] + shift)
+            moved = True
+        for box in dot_boxes:
+            dx, dy = _overlap(a, box)
+            if dx <= 0 or dy <= 0:
+                continue
+            label = labels[i]
+            down = (a.y0 + a.y1) / 2 < (box[1] + box[3]) / 2
+            shift = dy * to_points + pad
+            label.xyann = (label.xyann[0], label.xyann[1] + (-shift if down else shift))
+            moved = True
+    return moved
+
+
 def spread_labels(emap, obstacles=(), fixed_texts=(), pad=1.0, max_rounds=60):
     """Move the word labels of an EmbeddingMap until they overlap no other label and no dot.
 
@@ -614,28 +666,18 @@ def spread_labels(emap, obstacles=(), fixed_texts=(), pad=1.0, max_rounds=60):
     `fixed_texts`: other text artists (e.g. a marker's label) to keep clear of.
     Needs a canvas that can measure text (any Agg-based one).
     """
-    ax = emap.ax
-    fig = ax.figure
+    fig = emap.ax.figure
     renderer = fig.canvas.get_renderer()
     labels = [label for _, label in emap.points.values()]
     for label in labels:  # clear the word's own dot (11 pt wide) horizontally
         label.xyann = (max(label.xyann[0], 9), label.xyann[1])
     to_points = 72.0 / fig.dpi
-    dots = [(np.asarray(dot.get_xydata())[0], dot.get_markersize()) for dot, _ in emap.points.values()]
-    dots += [(np.asarray(xy, dtype=float), 15.0) for xy in np.reshape(obstacles, (-1, 2))]
-    dot_boxes = []
-    for xy, size in dots:  # a dot's box in pixels: its marker size around its centre
-        cx, cy = ax.transData.transform(xy)
-        r = size / 2 / to_points
-        dot_boxes.append((cx - r, cy - r, cx + r, cy + r))
-    for text in fixed_texts:
-        e = text.get_window_extent(renderer)
-        dot_boxes.append((e.x0, e.y0, e.x1, e.y1))
+    dot_boxes = _label_obstacles(emap, renderer, obstacles, fixed_texts)
 
     def hits_dot(i):
         a = labels[i].get_window_extent(renderer)
-        return any(min(a.x1, x1) > max(a.x0, x0) and min(a.y1, y1) > max(a.y0, y0)
-                   for k, (x0, y0, x1, y1) in enumerate(dot_boxes) if k != i)
+        return any(min(dx, dy) > 0 for k, box in enumerate(dot_boxes) if k != i
+                   for dx, dy in [_overlap(a, box)])
 
     for i, label in enumerate(labels):  # try the left side first
         if hits_dot(i):
@@ -646,31 +688,7 @@ def spread_labels(emap, obstacles=(), fixed_texts=(), pad=1.0, max_rounds=60):
                 label.xyann, _ = old
                 label.set_ha(old[1])
     for _ in range(max_rounds):
-        boxes = [label.get_window_extent(renderer) for label in labels]
-        moved = False
-        for i, a in enumerate(boxes):
-            for j in range(i + 1, len(labels)):
-                b = boxes[j]
-                dx = min(a.x1, b.x1) - max(a.x0, b.x0)
-                dy = min(a.y1, b.y1) - max(a.y0, b.y0)
-                if dx <= 0 or dy <= 0:
-                    continue
-                shift = (dy / 2) * to_points + pad
-                low, high = (labels[i], labels[j]) if a.y0 <= b.y0 else (labels[j], labels[i])
-                low.xyann = (low.xyann[0], low.xyann[1] - shift)
-                high.xyann = (high.xyann[0], high.xyann[1] + shift)
-                moved = True
-            for x0, y0, x1, y1 in dot_boxes:
-                dx = min(a.x1, x1) - max(a.x0, x0)
-                dy = min(a.y1, y1) - max(a.y0, y0)
-                if dx <= 0 or dy <= 0:
-                    continue
-                label = labels[i]
-                down = (a.y0 + a.y1) / 2 < (y0 + y1) / 2
-                shift = dy * to_points + pad
-                label.xyann = (label.xyann[0], label.xyann[1] + (-shift if down else shift))
-                moved = True
-        if not moved:
+        if not _nudge_labels(labels, renderer, dot_boxes, to_points, pad):
             break
 
 

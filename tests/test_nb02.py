@@ -292,7 +292,7 @@ def assert_bank_panel_shows(panel, head):
     assert [text_of(scene, f"row.v{i}") for i in range(n)] == [clean(v) for v in s]
     assert [text_of(scene, f"row.l{i}") for i in range(n)] == [embeddings.display_word(t) for t in tokens]
     assert [scene.keyed()[f"row.b{i}"][0]["fill"] for i in range(n)] == [plots.word_color(t) for t in tokens]
-    ticks = [float(t) for t in re.findall(r'text-anchor="end" font-size="14">(-?[\d.]+)<', scene.tile_markups()[0])]
+    ticks = [float(t) for t in (text_of(scene, f"row.y{s}") for s in range(queries_and_keys.AXIS_TICK_SLOTS)) if t]
     assert min(ticks) <= max(s.min(), 0) and s.max() <= max(ticks)  # every bar fits the chart
     # the strip: q, k, q×k on one colour scale, limit = the largest |q| a slider setting gives (4 + 8)
     values = np.array([q, K[j], q * K[j]])
@@ -343,8 +343,8 @@ def test_bank_panel_starts_at_the_toy_vector(bank_panel, head, river):
 @pytest.mark.parametrize("name", queries_and_keys.BANK_SLIDER_NAMES)
 def test_each_bank_slider_drags_by_patches(bank_panel, head, name):
     """Drag one slider from its start to -1, then to 1, in steps of 0.05: every step shows the new
-    numbers; nearly every step is a small patch (a whole picture when an axis widens or the
-    slider passes its start, where the first axes come back: at most 6 of the 61 steps)."""
+    numbers, and every step is a small patch (< 8 KiB), even when an axis widens or the slider
+    passes its start, where the first axes come back (the ticks are keyed)."""
     front = Front(bank_panel)
     start = bank_panel.controls[name].value
     steps = np.r_[np.arange(start, -1.0, -0.05), np.arange(-1.0, 1.0001, 0.05)]
@@ -352,7 +352,7 @@ def test_each_bank_slider_drags_by_patches(bank_panel, head, name):
     for value in np.round(steps, 2):
         kinds += front.change(**{name: float(value)})
         assert_bank_panel_shows(bank_panel, head)
-    assert kinds.count("whole") <= 6 and kinds.count("patch") >= len(steps) - 7, kinds
+    assert kinds == ["patch"] * len(kinds) and len(kinds) >= len(steps) - 1, kinds
 
 
 def test_key_menu_changes_the_term_view(bank_panel, head, river):
@@ -383,8 +383,8 @@ def test_bank_panel_set_and_reset(bank_panel, head):
 
 @pytest.mark.parametrize("corner", [1.0, -1.0, "mixed", 0.0])
 def test_bank_panel_extremes_are_finite_and_fit(bank_panel, head, corner):
-    """At the sliders' corners the axes widen (powers of two): the picture is sent whole
-    once, every bar still fits, and going back is a patch or a whole picture again."""
+    """At the sliders' corners the axes widen (powers of two) by a patch, every bar still fits,
+    and going back is a patch again."""
     if corner == "mixed":
         values = {n: (1.0 if i % 2 else -1.0) for i, n in enumerate(queries_and_keys.BANK_SLIDER_NAMES)}
     else:
@@ -407,12 +407,14 @@ def bank_row_start():
 
 def test_bank_panel_axes_widen_only_when_a_score_needs_it(bank_panel):
     """The score row's axis is -1..8 at the start; bank all at 1 but topic at -1 makes its own score 16:
-    the axis goes to 32 (a whole picture, once), and back at the start it is -1..8 again."""
+    the axis goes to 32 (by patches: the tick labels are keyed), and back at the start it is -1..8 again."""
     front = Front(bank_panel)
     start = bank_panel.scene.tile_markups()[0]
     values = {n: (-1.0 if n == "bank_topic" else 1.0) for n in queries_and_keys.BANK_SLIDER_NAMES}
-    assert "whole" in front.change(**values)
+    assert set(front.change(**values)) == {"patch"}
     assert ">32<" in bank_panel.scene.tile_markups()[0]
+    shown = [text_of(bank_panel.scene, f"row.y{s}") for s in range(queries_and_keys.AXIS_TICK_SLOTS)]
+    assert shown[:5] == ["0", "8", "16", "24", "32"] and shown[-1] == ""  # the last slots hidden
     bank_panel.reset()
     assert bank_panel.scene.tile_markups()[0] == start
 

@@ -108,6 +108,11 @@ SCALING_EDGES = np.arange(-50.5, 51.0, 1.0)  # histogram bins of width 1 centred
 SCALING_START_DK = 64
 
 
+#: axis_ticks gives at most 9 ticks (-4 to 4 steps when lo = -hi): the panels key that many
+#: tick slots, so that an axis that widens is a patch of a few numbers, not a new picture.
+AXIS_TICK_SLOTS = 9
+
+
 def axis_ticks(lo, hi):
     """About five round tick values from lo to hi (limits made by score_row_limits(snap=True))."""
     step = max(hi, -lo) / 4
@@ -358,8 +363,8 @@ def term_colour_limit(W_q, W_k, X):
 
 class WideningLimits:
     """Axis limits for a slider panel: powers of two (score_row_limits(snap=True)) that only
-    widen while the controls move, so the axes (and the picture's structure) change a few
-    times a session; `start=True` (the controls at their start) gives the first limits again."""
+    widen while the controls move, so the axes change a few times a session (keyed ticks:
+    each change is a patch); `start=True` (the controls at their start) gives the first limits again."""
 
     def __init__(self, values):
         self.first = self.shown = score_row_limits(values, snap=True)
@@ -377,7 +382,7 @@ def score_row_tile(scene, tokens, scores, word, limits):
     bars(scene, "row", np.round(scores, 2) + 0.0, [display_word(t) for t in tokens],
          colours=[word_color(t) for t in tokens], title=f"{display_word(word)}'s row of scores",
          ylabel=f"q_{word} · k_j", ylim=(lo, hi), ticks=axis_ticks(lo, hi), width=ROW_SIZE[0],
-         height=ROW_SIZE[1], rotate=45, numbers="{:.2f}")
+         height=ROW_SIZE[1], rotate=45, numbers="{:.2f}", tick_slots=AXIS_TICK_SLOTS)
 
 
 def term_strip_tiles(scene, q, k, word, key, limit, size):
@@ -411,7 +416,8 @@ def waterfall_tile(scene, products, limits):
     highs = running_sum(products)[1]
     lo, hi = limits
     chart = Chart(*ROW_SIZE, (-0.6, d + 0.6), (lo, hi), yticks=axis_ticks(lo, hi), rotate=30,
-                  xticks=list(enumerate(SHORT_DIMENSIONS + ("= score",))), ylabel="running sum")
+                  xticks=list(enumerate(SHORT_DIMENSIONS + ("= score",))), ylabel="running sum",
+                  tick_slots=AXIS_TICK_SLOTS)
     t = chart.tile(scene, "sum", title=f"q·k = {score:.2f}")
     x = np.arange(d + 1, dtype=float)
     fills = [POSITIVE_COLOR if p >= 0 else NEGATIVE_COLOR for p in products] + [BANK_COLOR]
@@ -432,8 +438,8 @@ def bank_embedding_panel(sentence=SENTENCE, word="bank", key="river"):
     fixed colour scale (the colour bar: the largest value any slider setting can give);
     the waterfall summing q×k to the score. Readout: the vector, the query, the top
     three scores and the chosen sum. The bars' and the waterfall's axes are powers of
-    two that only widen while the controls move (then the picture is sent whole, a few
-    times a session) and are the first ones again when the controls are back at the start.
+    two that only widen while the controls move (their ticks are keyed, so a wider axis is
+    a patch too) and are the first ones again when the controls are back at the start.
     """
     tokens, X = sentence_matrix(sentence)  # (n, 6)
     if word not in tokens:

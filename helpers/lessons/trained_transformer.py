@@ -193,10 +193,11 @@ def head_panel(sentence="river"):
     m = model()
     texts = {key: words_of(s) for key, s in SENTENCES.items()}
     size = heatmap_size(max(texts.values(), key=len), max(texts.values(), key=len), cell=36)
+    weights = {key: m.attention(m.encode(s)) for key, s in SENTENCES.items()}  # once per panel
 
     def draw(layer, head, sentence):
         words = texts[sentence]
-        w = m.attention(m.encode(SENTENCES[sentence]))[layer, head]
+        w = weights[sentence][layer, head]
         scene = Scene()
         heatmap(scene, "w", w, words, words, title=f"layer {layer} · head {head}", cell=36,
                 numbers="{:.2f}", hidden=~np.tril(np.ones(w.shape, dtype=bool)), size=size)
@@ -224,10 +225,13 @@ def neuron_panel(layer=None, head=None, query="bank", key="fish"):
     ids = m.encode(SENTENCE)
     d_k = m.d_model // m.num_heads
     labels = [str(i) for i in range(d_k)]
+    # the sentence is fixed: every head's q and k, and the model's weights, computed once
+    qk = {(l, h): queries_and_keys(ids, l, h, m) for l in range(m.layers) for h in range(m.num_heads)}
+    attention = m.attention(ids)
 
     def draw(layer, head, query, key):
         qi, kj = words.index(query), words.index(key)
-        q, k = queries_and_keys(ids, layer, head, m)
+        q, k = qk[layer, head]
         scores = q[qi] @ k[: qi + 1].T / np.sqrt(d_k)
         weights = softmax(scores)
         scene = Scene()
@@ -253,7 +257,7 @@ def neuron_panel(layer=None, head=None, query="bank", key="fish"):
                            f"'{query}':\nthe causal mask sets the score to −∞, so the weight is 0")
         return scene, (f"q · k = {dot:.2f};  / √{d_k} = score {scores[kj]:.2f}\n"
                        f"softmax over {query}'s {qi + 1} visible words: weight {weights[kj]:.2f} "
-                       f"(the model's attention says {m.attention(ids)[layer, head, qi, kj]:.2f})")
+                       f"(the model's attention says {attention[layer, head, qi, kj]:.2f})")
 
     controls = {"layer": toggle("layer", list(range(m.layers)), layer),
                 "head": toggle("head", list(range(m.num_heads)), head),

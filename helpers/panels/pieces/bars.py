@@ -50,23 +50,44 @@ def _frame(key, n, title, ylabel, width, height, ylim, ticks, label_px, rotate, 
     return "".join(scene.tiles[0][2]), bars, names, values, y_of(0.0 if lo <= 0 <= hi else lo), y_of
 
 
+def keyed_yticks(scene, t, key, ticks, y_of, x0, x1, slots):
+    """`slots` keyed grid lines with their labels (`key`.g0, `key`.y0, ...) at the values `ticks`
+    (at most `slots` of them; the rest hidden): an axis whose limits move is then a patch of a
+    few numbers, not a new picture."""
+    if len(ticks) > slots:
+        raise ValueError(f"{len(ticks)} ticks do not fit in {slots} tick slots")
+    for s in range(slots):
+        shown = s < len(ticks)
+        v = ticks[s] if shown else 0.0
+        y = y_of(v) if shown else 0.0
+        visibility = "visible" if shown else "hidden"
+        scene.add(t, "line", key=f"{key}.g{s}", static=attrs_markup(x1=x0, x2=x1), y1=y, y2=y,
+                  stroke="#999999" if v == 0 else "#e3e3e3", visibility=visibility)
+        scene.add(t, "text", key=f"{key}.y{s}", static=attrs_markup(x=x0 - 6, text_anchor="end",
+                                                                     font_size=FONT_PX - 1),
+                  text=f"{v:g}" if shown else "", y=y + FONT_PX * 0.35, visibility=visibility)
+
+
 def bars(scene, key, values, labels, *, colours, title="", ylim=(0.0, 1.0), ticks=(0.0, 0.5, 1.0),
          ylabel="", width=560, height=300, label_px=FONT_PX, rotate=0, numbers=None, longest=None,
-         guides=()):
+         guides=(), tick_slots=0):
     """Add a tile of bars (keyed `key`): bar i has height values[i] on the axis `ylim`, colour
     colours[i] and the label labels[i] below it (rotated by `rotate` degrees if they are long).
     numbers: a format such as "{:.2f}" to write each value above (or below) its bar.
     guides: [(value, text)] fixed dashed lines across the axis, explained top left ("1/9 = even").
+    tick_slots: if > 0, the ticks are keyed (keyed_yticks), so that another `ylim` is a patch.
     Values outside `ylim` are drawn to its edge. NaN raises ValueError (no NaN is drawn)."""
     values = np.asarray(values, dtype=float)
     if not np.all(np.isfinite(values)):
         raise ValueError("these bars cannot be drawn: a value is not a finite number")
     longest = longest or max(text_width(w, label_px) for w in labels)
     frame, bar_slots, name_slots, value_slots, zero, y_of = _frame(
-        key, len(values), title, ylabel, width, height, tuple(ylim), tuple(ticks), label_px, rotate,
-        round(longest))
+        key, len(values), title, ylabel, width, height, tuple(ylim), () if tick_slots else tuple(ticks),
+        label_px, rotate, round(longest))
     t = scene.tile(width, height)
     scene.raw(t, frame)
+    if tick_slots:
+        keyed_yticks(scene, t, key, tuple(ticks), y_of, 56, width - 8, tick_slots)
     for k, (value, text) in enumerate(guides):
         y, y_text = y_of(value), TITLE_PX + 34 + k * (FONT_PX + 4)
         scene.add(t, "line", x1=56, x2=width - 8, y1=y, y2=y, stroke="#8C8C8C", stroke_width=1.5,

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..scene import Scene, attrs_markup
 from . import FONT_PX, TITLE_PX
+from .bars import keyed_yticks
 from .heatmap import text_width
 
 GRID = "#e3e3e3"
@@ -29,7 +30,7 @@ def _frame(chart):
     scene = Scene()
     t = scene.tile(chart.width, chart.height)
     x0, x1 = chart.left, chart.width - chart.right
-    for v in chart.yticks:
+    for v in () if chart.tick_slots else chart.yticks:
         y = chart.y(v)
         scene.add(t, "line", x1=x0, x2=x1, y1=y, y2=y, stroke=AXIS if v == 0 else GRID)
         scene.add(t, "text", text=f"{v:g}", x=x0 - 6, y=y + FONT_PX * 0.35, text_anchor="end",
@@ -99,11 +100,14 @@ class Chart:
     yticks: values with a grid line and a label; xticks: (x, label) pairs, rotated by
     `rotate` degrees if long; hlines: (y, colour, label) dashed reference lines labelled
     at the right; legend: (colour, label) swatches at the top right (drawn with `opacity`).
+    tick_slots: if > 0, the y ticks are keyed parts of the tile (bars.keyed_yticks) instead of
+    fixed markup, so that Charts with other ylim have the same structure: a patch.
     Two Charts with the same arguments are equal, so their markup is built once.
     """
 
     def __init__(self, width, height, xlim, ylim, *, yticks=(), xticks=(), xlabel="", ylabel="",
-                 hlines=(), legend=(), opacity=1.0, rotate=0, left=60, right=34, bottom=None):
+                 hlines=(), legend=(), opacity=1.0, rotate=0, left=60, right=34, bottom=None,
+                 tick_slots=0):
         self.width, self.height = int(width), int(height)
         self.xlim, self.ylim = tuple(map(float, xlim)), tuple(map(float, ylim))
         if not (self.xlim[1] > self.xlim[0] and self.ylim[1] > self.ylim[0]):
@@ -116,9 +120,9 @@ class Chart:
             longest = max((text_width(s, FONT_PX - 1) for _, s in self.xticks), default=0)
             ticks = (math.ceil(longest * math.sin(math.radians(rotate)) + 14) if rotate else FONT_PX + 12)
             bottom = ticks + (FONT_PX + 6 if xlabel else 0)
-        self.bottom = bottom
+        self.bottom, self.tick_slots = bottom, tick_slots
         self._id = (self.width, self.height, self.xlim, self.ylim, self.yticks, self.xticks, xlabel, ylabel,
-                    self.hlines, self.legend, opacity, rotate, left, right, bottom)
+                    self.hlines, self.legend, opacity, rotate, left, right, bottom, tick_slots)
 
     def __eq__(self, other):
         return isinstance(other, Chart) and self._id == other._id
@@ -143,6 +147,8 @@ class Chart:
         scene.raw(t, _frame(self))
         scene.add(t, "text", key=f"{key}.t", text=title, x=self.width / 2, y=TITLE_PX + 2,
                   text_anchor="middle", font_size=TITLE_PX)
+        if self.tick_slots:
+            keyed_yticks(scene, t, key, self.yticks, self.y, self.left, self.width - self.right, self.tick_slots)
         return t
 
     def rects(self, scene, t, key, lefts, rights, lows, highs, fills, opacity=None):
