@@ -212,3 +212,32 @@ def test_a_control_takes_the_browsers_value_without_echoing_it(make, state):
     control.set_state(state)
     assert [m.get("method") for m in sent] == []
     assert control.get_state(list(state)) == state
+
+
+def keyed_axis_scene(ylim, ticks, chart_ticks):
+    from helpers.panels.pieces.chart import Chart
+    scene = Scene()
+    bars(scene, "b", [0.5, -0.2, 3.0], ["a", "b", "c"], colours=["#000000"] * 3, ylim=ylim, ticks=ticks,
+         numbers="{:.2f}", tick_slots=5)
+    chart = Chart(300, 200, (0, 3), ylim, yticks=chart_ticks, tick_slots=5)
+    t = chart.tile(scene, "c", title="chart")
+    chart.rects(scene, t, "c.r", [0, 1], [1, 2], [0, 0], [1.0, 3.0], "#000000")
+    return scene
+
+
+def test_keyed_ticks_let_an_axis_move_by_a_patch():
+    """tick_slots: another ylim (and other ticks) keeps the structure; the patch moves the grid
+    lines and relabels them, unused slots are hidden, and too many ticks is a clear error."""
+    old = keyed_axis_scene((-1.0, 4.0), (0.0, 2.0, 4.0), (0.0, 2.0, 4.0))
+    new = keyed_axis_scene((-2.0, 8.0), (-2.0, 0.0, 4.0, 8.0), (0.0, 4.0, 8.0))
+    assert new.same_structure(old) and new.structure() == old.structure()
+    assert apply_patch(old.keyed(), new.patch_from(old)) == new.keyed()
+    k = new.keyed()
+    assert [k[f"b.y{s}"][1] for s in range(5)] == ["-2", "0", "4", "8", ""]
+    assert [k[f"b.g{s}"][0]["visibility"] for s in range(5)] == ["visible"] * 4 + ["hidden"]
+    assert [k[f"c.y{s}"][1] for s in range(5)] == ["0", "4", "8", "", ""]
+    # the grid line of 0 sits at the foot of the bars (the zero line)
+    zero = float(k["b.g1"][0]["y1"])
+    assert float(k["b.b0"][0]["y"]) + float(k["b.b0"][0]["height"]) == pytest.approx(zero, abs=0.1)
+    with pytest.raises(ValueError, match="tick slots"):
+        keyed_axis_scene((0.0, 6.0), tuple(range(7)), (0.0,))
