@@ -1141,7 +1141,7 @@ def _head_case(seed, n, d, heads, head, label, **extra):
 _HEAD_CASES = [
     _head_case(91, 3, 4, 2, 0, "3 words, d_model 4, head 0 of 2", show=True),
     _head_case(92, 6, 8, 4, 2, "6 words, d_model 8, head 2 of 4"),
-    _head_case(93, 10, 32, 4, 3, "10 words, d_model 32, head 3 of 4 (the model's sizes)"),
+    _head_case(93, 10, 24, 4, 3, "10 words, d_model 24, head 3 of 4 (the model's sizes)"),
 ]
 
 _HEAD_MISTAKES = [
